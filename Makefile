@@ -1,0 +1,39 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+# uv comes from PyPI into .tools/ unless it is already on PATH; the environment is
+# built from uv.lock exactly (--frozen), with the local cloud and policy extras.
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen --all-extras
+
+.PHONY: setup demo test lint typecheck pytest bench plan clean
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+setup: $(if $(findstring .tools,$(UV)),.tools/bin/uv)
+	$(UV) sync --frozen --all-extras
+
+demo: setup
+	$(RUN) mlops demo
+
+test: setup lint typecheck pytest
+
+lint:
+	$(RUN) ruff check .
+	$(RUN) ruff format --check components pipelines stacks localcloud policies
+
+typecheck:
+	$(RUN) mypy
+
+pytest:
+	$(RUN) pytest -n 2
+
+bench: setup
+	$(RUN) python -m benchmarks
+
+plan: setup
+	$(RUN) mlops plan --stack $(or $(STACK),dev)
+
+clean:
+	rm -rf .venv .tools .mypy_cache .ruff_cache

@@ -1,0 +1,628 @@
+"""The environment's configuration: ``stacks/Pulumi.<env>.yaml`` → ``EnvironmentConfig``.
+
+Everything a stack file may say is declared here with its default behaviour. Parsing
+is strict (``extra="forbid"``): a typo, a wrong type, an out-of-range deployment
+setting or an unsafe option in prod fails before any resource is registered, with a
+message naming the YAML path, the value received and what is allowed.
+
+This module imports neither pulumi nor boto3: the CLI, the pipeline and the stack
+program all use it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from components import instance_types
+
+CONFIG_KEY = "mlops:platform"
+"""The stack config key holding the whole environment (an object)."""
+
+_NAME_RE = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
+
+
+class ConfigError(ValueError):
+    """A stack file is missing, malformed or refused. ``problems`` are one line each."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(
+            f"{source}: invalid configuration\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+# --------------------------------------------------------------------------- storage
+
+
+class Retention(StrEnum):
+    RETAIN = "RETAIN"
+    """Stateful resources survive `pulumi destroy` (retain_on_delete) and are protected."""
+    DESTROY = "DESTROY"
+    """Stateful resources are deleted with the stack (non-empty buckets still fail unless force_destroy)."""
+
+
+class LifecycleTiers(_Model):
+    """Object lifecycle for the data/model/capture buckets."""
+
+    infrequent_access_after_days: int = Field(30, ge=30)
+    """Move current objects to STANDARD_IA after this many days (S3 minimum: 30)."""
+    glacier_after_days: int = Field(180, ge=60)
+    """Move current objects to GLACIER_IR after this many days."""
+    noncurrent_expire_after_days: int = Field(90, ge=1)
+    """Delete non-current object versions after this many days."""
+    capture_expire_after_days: int = Field(365, ge=1)
+    """Delete captured inference traffic after this many days."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LifecycleTiers:
+        if self.glacier_after_days <= self.infrequent_access_after_days:
+            raise ValueError(
+                f"glacier_after_days ({self.glacier_after_days}) must be greater than "
+                f"infrequent_access_after_days ({self.infrequent_access_after_days})"
+            )
+        return self
+
+
+class StorageConfig(_Model):
+    retention: Retention = Retention.RETAIN
+    """RETAIN (default) protects buckets and keeps them on destroy; DESTROY is refused in prod."""
+    lifecycle: LifecycleTiers = LifecycleTiers()
+    access_log_expire_after_days: int = Field(365, ge=1)
+    """Delete S3 server access logs after this many days."""
+
+
+class UnsafeConfig(_Model):
+    """Escape hatches for throwaway environments. Every one is refused in prod."""
+
+    force_destroy_buckets: bool = False
+    """Let `pulumi destroy` delete non-empty buckets."""
+    public_buckets: bool = False
+    """Turn off the four S3 public-access blocks."""
+    disable_encryption: bool = False
+    """Use SSE-S3 instead of the environment's customer-managed KMS key."""
+    unprotected_stateful: bool = False
+    """Drop `protect` from buckets, key and registry even with retention RETAIN."""
+
+
+# -------------------------------------------------------------------------- registry
+
+
+class RegistryConfig(_Model):
+    keep_last_images: int = Field(30, ge=1, le=10000)
+    """ECR lifecycle: keep this many tagged images."""
+    untagged_expire_after_days: int = Field(7, ge=1)
+    """ECR lifecycle: expire untagged images after this many days."""
+    cross_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
+    """Accounts allowed to read this environment's model packages and images (promotion)."""
+
+
+# -------------------------------------------------------------------------- training
+
+
+class VpcConfig(_Model):
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1
+    )
+
+
+class TrainingConfig(_Model):
+    instance_type: str = "ml.g5.xlarge"
+    instance_count: int = Field(1, ge=1, le=64)
+    volume_size_gib: int = Field(50, ge=1, le=16384)
+    use_spot: bool = True
+    """Managed spot training with checkpoints in the model bucket."""
+    max_runtime_seconds: int = Field(86400, ge=60, le=2419200)
+    max_wait_seconds: int | None = Field(None, ge=60, le=2419200)
+    """Spot only: total time including waiting for capacity. Default: 2 × max_runtime_seconds."""
+    vpc: VpcConfig | None = None
+    """Run training (and endpoints) in these private subnets behind a dedicated security group."""
+    network_isolation: bool = True
+    """Training containers get no outbound network access."""
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainingConfig:
+        if instance_types.family_of(self.instance_type) is None or not instance_types.is_known(
+            self.instance_type
+        ):
+            raise ValueError(
+                f"instance_type {self.instance_type!r} is not a SageMaker ML instance; "
+                f"allowed: {instance_types.describe_allowed(allow_cpu=True)}"
+            )
+        if (
+            self.use_spot
+            and self.max_wait_seconds is not None
+            and self.max_wait_seconds < self.max_runtime_seconds
+        ):
+            raise ValueError(
+                f"max_wait_seconds ({self.max_wait_seconds}) must be ≥ max_runtime_seconds "
+                f"({self.max_runtime_seconds}) for spot training"
+            )
+        return self
+
+    @property
+    def effective_max_wait_seconds(self) -> int | None:
+        if not self.use_spot:
+            return None
+        return self.max_wait_seconds or min(2 * self.max_runtime_seconds, 2419200)
+
+
+# ------------------------------------------------------------------------- endpoints
+
+
+class Strategy(StrEnum):
+    ALL_AT_ONCE = "ALL_AT_ONCE"
+    CANARY = "CANARY"
+    LINEAR = "LINEAR"
+
+
+class CapacityType(StrEnum):
+    INSTANCE_COUNT = "INSTANCE_COUNT"
+    CAPACITY_PERCENT = "CAPACITY_PERCENT"
+
+
+class Capacity(_Model):
+    type: CapacityType = CapacityType.CAPACITY_PERCENT
+    value: int = Field(ge=1)
+
+
+class CanaryConfig(_Model):
+    size: Capacity
+    """Traffic shifted first. ≤ 50% of the variant's instances (SageMaker limit)."""
+    bake_seconds: int = Field(600, ge=0, le=3600)
+    """Wait (watching the rollback alarms) before shifting the rest."""
+
+
+class LinearConfig(_Model):
+    step: Capacity
+    """Traffic per step: 10–50% of the variant's capacity (SageMaker limit)."""
+    interval_seconds: int = Field(300, ge=0, le=3600)
+    """Bake between steps, watching the rollback alarms."""
+
+
+class DeploymentConfig(_Model):
+    strategy: Strategy = Strategy.ALL_AT_ONCE
+    canary: CanaryConfig | None = None
+    linear: LinearConfig | None = None
+    termination_wait_seconds: int = Field(0, ge=0, le=3600)
+    """Keep the old fleet this long after full traffic shift (fast manual rollback)."""
+    max_execution_timeout_seconds: int = Field(3600, ge=600, le=28800)
+    """SageMaker aborts (and rolls back) an update that runs longer; must exceed the total waits."""
+    rollback_alarms: list[Literal["5xx", "latency", "errors", "gpu_utilization", "gpu_memory"]] = [
+        "5xx",
+        "latency",
+    ]
+    """Which of the endpoint's Monitoring alarms gate the rollout (AutoRollbackConfiguration)."""
+    extra_rollback_alarm_names: list[str] = []
+    """Alarms defined elsewhere that also gate the rollout (1–10 alarms in total)."""
+    marketplace_container: bool = False
+    """The model is a Marketplace container: SageMaker ignores canary/linear (warning)."""
+
+
+class AutoscalingConfig(_Model):
+    min_instances: int = Field(1, ge=1)
+    max_instances: int = Field(ge=1)
+    target_invocations_per_instance: int = Field(100, ge=1)
+    """Target-tracking on SageMakerVariantInvocationsPerInstance."""
+    scale_in_cooldown_seconds: int = Field(300, ge=0)
+    scale_out_cooldown_seconds: int = Field(60, ge=0)
+
+
+class DataCaptureConfig(_Model):
+    enabled: bool = True
+    sampling_percent: int = Field(20, ge=0, le=100)
+
+
+class ServerlessConfig(_Model):
+    """Serverless inference (CPU only, non-prod): idles at no cost."""
+
+    memory_size_mib: int = Field(2048, ge=1024, le=6144)
+    max_concurrency: int = Field(5, ge=1, le=200)
+
+
+class AlarmThresholds(_Model):
+    latency_p99_ms: int = Field(1000, ge=1)
+    """ModelLatency p99 above this (milliseconds) alarms."""
+    error_rate_5xx: int = Field(1, ge=1)
+    """Invocation5XXErrors sum per minute at or above this alarms."""
+    error_rate_4xx: int = Field(20, ge=1)
+    gpu_utilization_percent: int = Field(90, ge=1, le=100)
+    gpu_memory_percent: int = Field(90, ge=1, le=100)
+    evaluation_minutes: int = Field(3, ge=1, le=60)
+
+
+class EndpointConfig(_Model):
+    name: str = Field(pattern=_NAME_RE)
+    """Short name; the SageMaker endpoint is ``<project>-<environment>-<name>``."""
+    instance_type: str = "ml.g5.xlarge"
+    allow_cpu: bool = False
+    """Accept a CPU instance type for this endpoint (GPU is expected otherwise)."""
+    variant_name: str = Field("AllTraffic", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    """Kept across every rollout (blue/green requires the same variant name)."""
+    initial_instance_count: int = Field(1, ge=1, le=100)
+    autoscaling: AutoscalingConfig | None = None
+    data_capture: DataCaptureConfig = DataCaptureConfig()
+    network_isolation: bool = True
+    deployment: DeploymentConfig = DeploymentConfig()
+    alarms: AlarmThresholds = AlarmThresholds()
+    serverless: ServerlessConfig | None = None
+    """Non-prod only: serverless inference instead of instances."""
+    scale_to_zero: bool = False
+    """Non-prod only: inference components with MinInstanceCount 0 (cold starts of minutes)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> EndpointConfig:
+        _check_endpoint(self)
+        return self
+
+    @property
+    def gpu(self) -> bool:
+        return self.serverless is None and instance_types.is_gpu(self.instance_type)
+
+    def rollback_alarm_count(self) -> int:
+        return len(self.deployment.rollback_alarms) + len(
+            self.deployment.extra_rollback_alarm_names
+        )
+
+
+def _capacity_percent(capacity: Capacity, instances: int) -> float:
+    if capacity.type is CapacityType.CAPACITY_PERCENT:
+        return float(capacity.value)
+    return 100.0 * capacity.value / instances
+
+
+def _check_endpoint(ep: EndpointConfig) -> None:
+    if ep.serverless is None:
+        family = instance_types.family_of(ep.instance_type)
+        if family is None or not instance_types.is_known(ep.instance_type):
+            raise ValueError(
+                f"instance_type {ep.instance_type!r} is not a SageMaker ML instance; allowed: "
+                f"{instance_types.describe_allowed(allow_cpu=ep.allow_cpu)}"
+            )
+        if family in instance_types.CPU_FAMILIES and not ep.allow_cpu:
+            raise ValueError(
+                f"instance_type {ep.instance_type!r} is a CPU instance and this is a GPU endpoint; "
+                f"allowed: {instance_types.describe_allowed(allow_cpu=False)}"
+            )
+    if ep.serverless is not None and ep.scale_to_zero:
+        raise ValueError("serverless and scale_to_zero are mutually exclusive: choose one")
+    if ep.autoscaling is not None:
+        a = ep.autoscaling
+        if a.max_instances < a.min_instances:
+            raise ValueError(
+                f"autoscaling.max_instances ({a.max_instances}) must be ≥ min_instances ({a.min_instances})"
+            )
+        if not a.min_instances <= ep.initial_instance_count <= a.max_instances:
+            raise ValueError(
+                f"initial_instance_count ({ep.initial_instance_count}) must lie within autoscaling "
+                f"bounds [{a.min_instances}, {a.max_instances}]"
+            )
+    d = ep.deployment
+    if d.strategy is Strategy.CANARY:
+        if d.canary is None:
+            raise ValueError(
+                "deployment.strategy CANARY needs deployment.canary {size, bake_seconds}"
+            )
+        if d.linear is not None:
+            raise ValueError(
+                "deployment.linear is only for strategy LINEAR; remove it or change strategy"
+            )
+        if ep.initial_instance_count < 2 and ep.serverless is None:
+            raise ValueError(
+                "deployment.strategy CANARY needs at least 2 instances (initial_instance_count is "
+                f"{ep.initial_instance_count}): the canary may be at most 50% of the fleet"
+            )
+        pct = _capacity_percent(d.canary.size, ep.initial_instance_count)
+        if pct > 50:
+            raise ValueError(
+                f"deployment.canary.size {d.canary.size.value} ({d.canary.size.type.value}) is "
+                f"{pct:g}% of the variant's {ep.initial_instance_count} instances; SageMaker allows "
+                "a canary of at most 50%"
+            )
+    elif d.strategy is Strategy.LINEAR:
+        if d.linear is None:
+            raise ValueError(
+                "deployment.strategy LINEAR needs deployment.linear {step, interval_seconds}"
+            )
+        if d.canary is not None:
+            raise ValueError(
+                "deployment.canary is only for strategy CANARY; remove it or change strategy"
+            )
+        pct = _capacity_percent(d.linear.step, ep.initial_instance_count)
+        if not 10 <= pct <= 50:
+            raise ValueError(
+                f"deployment.linear.step {d.linear.step.value} ({d.linear.step.type.value}) is "
+                f"{pct:g}% of the variant's {ep.initial_instance_count} instances; SageMaker "
+                "allows a linear step of 10–50%"
+            )
+    elif d.canary is not None or d.linear is not None:
+        raise ValueError("deployment.canary / deployment.linear need strategy CANARY / LINEAR")
+    if ep.serverless is not None and d.strategy is not Strategy.ALL_AT_ONCE:
+        raise ValueError(
+            f"deployment.strategy {d.strategy.value} is not available for serverless endpoints; "
+            "use ALL_AT_ONCE"
+        )
+    total_wait = total_wait_seconds(d)
+    if d.max_execution_timeout_seconds <= total_wait:
+        raise ValueError(
+            f"deployment.max_execution_timeout_seconds ({d.max_execution_timeout_seconds}) must be "
+            f"greater than the total of the waits ({total_wait} s) and within 600–28800 s"
+        )
+    count = ep.rollback_alarm_count()
+    if not 1 <= count <= 10:
+        raise ValueError(
+            f"deployment has {count} rollback alarms; AutoRollbackConfiguration takes 1–10 alarms"
+        )
+    gpu_alarms = {"gpu_utilization", "gpu_memory"} & set(d.rollback_alarms)
+    if gpu_alarms and not ep.gpu:
+        raise ValueError(
+            f"deployment.rollback_alarms {sorted(gpu_alarms)} need a GPU instance type "
+            f"({ep.instance_type!r} has no GPU metrics)"
+        )
+    if len(set(d.rollback_alarms)) != len(d.rollback_alarms):
+        raise ValueError(f"deployment.rollback_alarms has duplicates: {d.rollback_alarms}")
+
+
+def linear_steps(d: DeploymentConfig, instances: int) -> int:
+    """How many traffic steps a LINEAR rollout takes (the first step included)."""
+    if d.linear is None:
+        return 1
+    pct = _capacity_percent(d.linear.step, instances)
+    return max(1, -(-100 // int(max(pct, 1))))
+
+
+def total_wait_seconds(d: DeploymentConfig, instances: int = 100) -> int:
+    """The sum of the bakes and the termination wait a rollout sits through."""
+    waits = d.termination_wait_seconds
+    if d.strategy is Strategy.CANARY and d.canary is not None:
+        waits += d.canary.bake_seconds
+    elif d.strategy is Strategy.LINEAR and d.linear is not None:
+        waits += d.linear.interval_seconds * linear_steps(d, instances)
+    return waits
+
+
+def fallback_warning(ep: EndpointConfig) -> str | None:
+    """FAULTS 7: SageMaker silently shifts all at once on Inf1 and Marketplace containers."""
+    if ep.deployment.strategy is Strategy.ALL_AT_ONCE:
+        return None
+    reason = None
+    if instance_types.family_of(ep.instance_type) in instance_types.FALLBACK_FAMILIES:
+        reason = f"instance type {ep.instance_type} (Inf1)"
+    elif ep.deployment.marketplace_container:
+        reason = "a Marketplace container"
+    if reason is None:
+        return None
+    return (
+        f"endpoint {ep.name!r}: {ep.deployment.strategy.value} with {reason}: SageMaker falls back "
+        "to all-at-once with no baking for this update"
+    )
+
+
+# ------------------------------------------------------------------------ monitoring
+
+
+class MonitoringConfig(_Model):
+    log_retention_days: Literal[
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    ] = 365
+    """CloudWatch Logs retention (a value CloudWatch accepts); ≥ 365 in prod."""
+    alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = []
+    """Email subscriptions on the alerts topic (each must be confirmed by its owner)."""
+    dashboard: bool = True
+
+
+# ---------------------------------------------------------------------- quality gate
+
+
+class MetricThreshold(_Model):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> MetricThreshold:
+        if self.min is None and self.max is None:
+            raise ValueError("a metric threshold needs min, max or both")
+        return self
+
+
+class QualityGate(_Model):
+    thresholds: dict[str, MetricThreshold] = {}
+    """Metric name (as in the training job's FinalMetricDataList) → bounds."""
+    on_fail: Literal["reject", "skip"] = "reject"
+    """reject: register the package as Rejected with the failing metrics; skip: do not register."""
+    auto_approve: bool = False
+    """Approve automatically when every threshold holds (otherwise PendingManualApproval)."""
+
+
+# ------------------------------------------------------------------------ the whole
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+    LOCAL = "local"
+
+
+class EnvironmentConfig(_Model):
+    """One environment's platform, as written under ``mlops:platform`` in its stack file."""
+
+    environment: Environment
+    owner: str = Field(min_length=1)
+    """Team that owns the environment (tag ``owner``)."""
+    cost_centre: str = Field(min_length=1)
+    """Billing code (tag ``cost-centre``)."""
+    tags: dict[str, str] = {}
+    """Extra tags on every resource, pipeline-created ones included."""
+    storage: StorageConfig = StorageConfig()
+    registry: RegistryConfig = RegistryConfig()
+    training: TrainingConfig = TrainingConfig()
+    endpoints: list[EndpointConfig] = []
+    monitoring: MonitoringConfig = MonitoringConfig()
+    quality_gate: QualityGate = QualityGate()
+    keep_endpoint_configs: int = Field(3, ge=1, le=20)
+    """Pipeline cleanup keeps this many old EndpointConfigs/Models per endpoint for rollback."""
+    unsafe: UnsafeConfig = UnsafeConfig()
+
+    @model_validator(mode="after")
+    def _check(self) -> EnvironmentConfig:
+        names = [e.name for e in self.endpoints]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"endpoint names must be unique; repeated: {dupes}")
+        if self.is_prod:
+            refused = [k for k, v in self.unsafe.model_dump().items() if v]
+            if refused:
+                raise ValueError(
+                    f"unsafe options are refused in prod: {', '.join('unsafe.' + r for r in refused)}"
+                )
+            if self.storage.retention is Retention.DESTROY:
+                raise ValueError("storage.retention DESTROY is refused in prod; allowed: RETAIN")
+            if self.monitoring.log_retention_days < 365:
+                raise ValueError(
+                    f"monitoring.log_retention_days {self.monitoring.log_retention_days} is below "
+                    "the prod minimum of 365"
+                )
+            for i, ep in enumerate(self.endpoints):
+                if ep.serverless is not None or ep.scale_to_zero:
+                    raise ValueError(
+                        f"endpoints[{i}] ({ep.name}): serverless / scale_to_zero are for non-prod "
+                        "environments (cold starts); use instances with autoscaling in prod"
+                    )
+        return self
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment is Environment.PROD
+
+    @property
+    def protect_stateful(self) -> bool:
+        return self.storage.retention is Retention.RETAIN and not self.unsafe.unprotected_stateful
+
+    def warnings(self) -> list[str]:
+        return [w for ep in self.endpoints if (w := fallback_warning(ep))]
+
+
+# ------------------------------------------------------------------- loading + errors
+
+
+def stack_file(stacks_dir: Path, stack: str) -> Path:
+    return stacks_dir / f"Pulumi.{stack}.yaml"
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    out = CONFIG_KEY
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at ``loc`` (to suggest the closest key)."""
+    model: Any = EnvironmentConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _unwrap(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    for arg in getattr(annotation, "__args__", ()) or ():
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        inner = _unwrap(arg)
+        if inner is not None:
+            return inner
+    return annotation if isinstance(annotation, type) else None
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        owner = _model_at(loc[:-1])
+        valid = sorted(owner.model_fields) if owner else []
+        close = difflib.get_close_matches(key, valid, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{_loc_to_path(loc)}: unknown key {key!r}{hint} (valid keys: {', '.join(valid)})"
+    if kind == "missing":
+        return f"{_loc_to_path(loc)}: required value is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    if kind in {"value_error", "assertion_error"}:
+        return f"{_loc_to_path(loc)}: {msg}"
+    return f"{_loc_to_path(loc)}: {msg} (got {value!r})"
+
+
+def parse_environment(raw: Any, source: str) -> EnvironmentConfig:
+    """Validate the ``mlops:platform`` object; ``ConfigError`` names every bad YAML path."""
+    if not isinstance(raw, dict):
+        raise ConfigError(source, [f"{CONFIG_KEY}: expected a mapping, got {raw!r}"])
+    try:
+        return EnvironmentConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(dict(e)) for e in exc.errors(include_url=False)]
+        raise ConfigError(source, problems) from None
+
+
+def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
+    """Read a ``Pulumi.<stack>.yaml``: (the whole ``config:`` mapping, the parsed environment)."""
+    import yaml
+
+    source = str(path)
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(source, ["stack file not found"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [f"not valid YAML: {exc}"]) from None
+    if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
+        raise ConfigError(source, ["config: required mapping is missing"])
+    config: dict[str, Any] = document["config"]
+    if CONFIG_KEY not in config:
+        raise ConfigError(source, [f"config.{CONFIG_KEY}: required value is missing"])
+    region = config.get("aws:region")
+    if not isinstance(region, str) or not re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", region):
+        raise ConfigError(
+            source, [f"config.aws:region: expected an AWS region like eu-west-1, got {region!r}"]
+        )
+    return config, parse_environment(config[CONFIG_KEY], source)

@@ -1,0 +1,70 @@
+"""The `mlops` command line.
+
+Start-up stays light: this module and every ``pipelines.commands.*`` module import
+only the standard library at top level; pulumi, boto3 and moto are imported inside
+``run`` of the command that needs them (``mlops --help`` imports none of them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from pipelines.console import Console
+from pipelines.errors import ExitCode, MlopsError
+
+# name → module in pipelines.commands; each module has HELP, configure(parser), run(args, console).
+COMMANDS: dict[str, str] = {
+    "plan": "Evaluate a stack offline under Pulumi's mock runtime and list its resources.",
+    "local": "Run the local cloud (moto on loopback, extended with SageMaker rollouts).",
+    "demo": "Run the whole model lifecycle on the local cloud.",
+    "train": "Start a SageMaker training job from the stack's defaults and wait for it.",
+    "register": "Register a trained model as a model package (with an optional quality gate).",
+    "approve": "Approve a model package.",
+    "reject": "Reject a model package.",
+    "deploy": "Deploy an approved model package with the endpoint's blue/green strategy.",
+    "rollback": "Return an endpoint to its previous config through the same guarded update.",
+    "promote": "Copy an approved model package into the next environment's registry.",
+    "status": "Show every endpoint: live config, model package, last rollout outcome.",
+    "teardown": "Delete what the pipeline created in an environment (tagged resources).",
+    "audit": "List the environment's audit trail.",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlops",
+        description="Provision and operate a secure SageMaker MLOps platform with Pulumi.",
+        epilog="Exit codes: 0 ok, 1 failed, 2 bad input, 3 rolled back, 4 needs an operator, "
+        "5 timed out, 6 another update in progress.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"pipelines.commands.{name}")
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.configure(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return int(ExitCode.BAD_INPUT)
+    console = Console.for_args(args)
+    try:
+        return int(args._module.run(args, console))
+    except MlopsError as exc:
+        console.error(str(exc), kind=type(exc).__name__)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        console.error("interrupted; nothing was cleaned up behind the running operation")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
