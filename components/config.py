@@ -204,7 +204,7 @@ class DeploymentConfig(_Model):
         "latency",
     ]
     """Which of the endpoint's Monitoring alarms gate the rollout (AutoRollbackConfiguration)."""
-    extra_rollback_alarm_names: list[str] = []
+    extra_rollback_alarm_names: list[Annotated[str, Field(min_length=1, max_length=255)]] = []
     """Alarms defined elsewhere that also gate the rollout (1–10 alarms in total)."""
     marketplace_container: bool = False
     """The model is a Marketplace container: SageMaker ignores canary/linear (warning)."""
@@ -276,6 +276,10 @@ class EndpointConfig(_Model):
         )
 
 
+HOSTING_EXCLUDED_FAMILIES: frozenset[str] = frozenset({"p3dn"})
+"""GPU/accelerator families SageMaker offers for training but not in ProductionVariantInstanceType."""
+
+
 def _capacity_percent(capacity: Capacity, instances: int) -> float:
     if capacity.type is CapacityType.CAPACITY_PERCENT:
         return float(capacity.value)
@@ -289,6 +293,12 @@ def _check_endpoint(ep: EndpointConfig) -> None:
             raise ValueError(
                 f"instance_type {ep.instance_type!r} is not a SageMaker ML instance; allowed: "
                 f"{instance_types.describe_allowed(allow_cpu=ep.allow_cpu)}"
+            )
+        if family in HOSTING_EXCLUDED_FAMILIES:
+            raise ValueError(
+                f"instance_type {ep.instance_type!r} is offered for training only, not for "
+                f"endpoints; allowed: {instance_types.describe_allowed(allow_cpu=ep.allow_cpu)} "
+                f"except {', '.join(f'ml.{f}.*' for f in sorted(HOSTING_EXCLUDED_FAMILIES))}"
             )
         if family in instance_types.CPU_FAMILIES and not ep.allow_cpu:
             raise ValueError(
@@ -309,6 +319,16 @@ def _check_endpoint(ep: EndpointConfig) -> None:
                 f"bounds [{a.min_instances}, {a.max_instances}]"
             )
     d = ep.deployment
+    if ep.serverless is not None and d.strategy is not Strategy.ALL_AT_ONCE:
+        raise ValueError(
+            f"deployment.strategy {d.strategy.value} is not available for serverless endpoints; "
+            "use ALL_AT_ONCE"
+        )
+    if ep.scale_to_zero and d.strategy is not Strategy.ALL_AT_ONCE:
+        raise ValueError(
+            f"deployment.strategy {d.strategy.value} is not available with scale_to_zero: "
+            "inference components take rolling updates only; use ALL_AT_ONCE"
+        )
     if d.strategy is Strategy.CANARY:
         if d.canary is None:
             raise ValueError(
@@ -348,12 +368,7 @@ def _check_endpoint(ep: EndpointConfig) -> None:
             )
     elif d.canary is not None or d.linear is not None:
         raise ValueError("deployment.canary / deployment.linear need strategy CANARY / LINEAR")
-    if ep.serverless is not None and d.strategy is not Strategy.ALL_AT_ONCE:
-        raise ValueError(
-            f"deployment.strategy {d.strategy.value} is not available for serverless endpoints; "
-            "use ALL_AT_ONCE"
-        )
-    total_wait = total_wait_seconds(d)
+    total_wait = total_wait_seconds(d, ep.initial_instance_count)
     if d.max_execution_timeout_seconds <= total_wait:
         raise ValueError(
             f"deployment.max_execution_timeout_seconds ({d.max_execution_timeout_seconds}) must be "
@@ -378,8 +393,10 @@ def linear_steps(d: DeploymentConfig, instances: int) -> int:
     """How many traffic steps a LINEAR rollout takes (the first step included)."""
     if d.linear is None:
         return 1
-    pct = _capacity_percent(d.linear.step, instances)
-    return max(1, -(-100 // int(max(pct, 1))))
+    step = d.linear.step
+    if step.type is CapacityType.INSTANCE_COUNT:
+        return max(1, -(-instances // step.value))
+    return max(1, -(-100 // step.value))
 
 
 def total_wait_seconds(d: DeploymentConfig, instances: int = 100) -> int:

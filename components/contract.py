@@ -107,17 +107,25 @@ class ServingSpec(_Model):
     rollback_alarm_names: list[str] = Field(min_length=1, max_length=10)
     alarm_names: list[str] = []
     """Every alarm Monitoring defines for this endpoint (the rollback ones included)."""
+    subnet_ids: list[str] = []
+    """The Model's VpcConfig subnets (empty: no VPC)."""
+    security_group_ids: list[str] = []
+    """The Model's VpcConfig security groups (empty: no VPC)."""
+    log_group_name: str | None = None
+    """``/aws/sagemaker/Endpoints/<endpoint name>``, created by the stack with retention and KMS."""
 
     def deployment_config(self) -> dict[str, Any]:
         """The ``DeploymentConfig`` of UpdateEndpoint (botocore shape names and enum values)."""
         d = self.deployment
-        routing: dict[str, Any] = {"Type": d.strategy}
+        # WaitIntervalInSeconds is a required member of TrafficRoutingConfig, ALL_AT_ONCE included.
+        routing: dict[str, Any] = {
+            "Type": d.strategy,
+            "WaitIntervalInSeconds": d.wait_interval_seconds,
+        }
         if d.strategy == "CANARY" and d.canary_size is not None:
             routing["CanarySize"] = {"Type": d.canary_size.type, "Value": d.canary_size.value}
-            routing["WaitIntervalInSeconds"] = d.wait_interval_seconds
         elif d.strategy == "LINEAR" and d.linear_step is not None:
             routing["LinearStepSize"] = {"Type": d.linear_step.type, "Value": d.linear_step.value}
-            routing["WaitIntervalInSeconds"] = d.wait_interval_seconds
         return {
             "BlueGreenUpdatePolicy": {
                 "TrafficRoutingConfiguration": routing,
