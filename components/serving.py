@@ -1,0 +1,170 @@
+"""``GpuEndpoint``: one endpoint's serving spec and execution role.
+
+The stack owns the serving *shape*; the pipeline creates the Models, EndpointConfigs and
+the Endpoint from the ``spec`` output (see DESIGN.md, "Two owners, one contract"). The
+spec and the role policy are built by pure functions in ``components.deployment``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming
+from components.config import EndpointConfig, fallback_warning
+from components.deployment import (
+    capture_warning,
+    execution_role_name,
+    execution_role_policy,
+    execution_role_trust_policy,
+    serving_spec,
+)
+
+TYPE_TOKEN = "mlops:serving:GpuEndpoint"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GpuEndpointArgs:
+    project: str
+    environment: str
+    endpoint: EndpointConfig
+    """Validated: instance type, capacity, deployment limits (``components.config``)."""
+    kms_key_arn: pulumi.Input[str]
+    """Encrypts ML storage volumes and captured data; the role may decrypt/generate data keys."""
+    model_bucket_arn: pulumi.Input[str]
+    """The role may read model artifacts here."""
+    capture_bucket_name: pulumi.Input[str]
+    """Captured traffic goes to ``s3://<bucket>/<endpoint name>/`` (the role may write there only)."""
+    ecr_repository_arn: pulumi.Input[str]
+    """The role may pull images from this repository only."""
+    rollback_alarm_names: list[str]
+    """AutoRollbackConfiguration alarms (1–10), usually ``Monitoring.rollback_alarm_names[name]``."""
+    rollback_alarm_arns: pulumi.Input[list[str]]
+    """Their ARNs: the role gets ``cloudwatch:DescribeAlarms`` on exactly these."""
+    alarm_names: list[str]
+    """Every alarm watching this endpoint (reported in the spec)."""
+    subnet_ids: list[str] = field(default_factory=list)
+    """Private subnets for the Model's VpcConfig. Default: no VPC."""
+    security_group_ids: pulumi.Input[list[str]] = field(default_factory=list)
+    """Security groups for the Model's VpcConfig (with ``subnet_ids``)."""
+    tags: dict[str, str] = field(default_factory=dict)
+    log_group_arn: pulumi.Input[str] | None = None
+    """The endpoint's log group. Default: ``/aws/sagemaker/Endpoints/<endpoint name>`` in the
+    KMS key's region and account."""
+
+
+def check_args(args: GpuEndpointArgs) -> None:
+    """Inputs the config model cannot see: the rollback alarm list as wired by the caller."""
+    names = args.rollback_alarm_names
+    if not 1 <= len(names) <= 10:
+        raise ValueError(
+            f"GpuEndpointArgs.rollback_alarm_names has {len(names)} alarms ({names}); "
+            "AutoRollbackConfiguration takes 1–10 alarms"
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"GpuEndpointArgs.rollback_alarm_names has duplicates: {names}")
+
+
+def endpoint_warnings(ep: EndpointConfig) -> list[str]:
+    """What SageMaker will silently do differently from the config (FAULTS 7)."""
+    return [w for w in (fallback_warning(ep), capture_warning(ep)) if w]
+
+
+class GpuEndpoint(pulumi.ComponentResource):
+    """The serving spec of one endpoint and the least-privilege role its models run as."""
+
+    spec: pulumi.Output[dict[str, Any]]
+    """``ServingSpec.model_dump(mode="json")``: what the pipeline deploys from."""
+    execution_role_arn: pulumi.Output[str]
+    endpoint_name: str
+    """``<project>-<environment>-<name>`` (known before deployment)."""
+
+    def __init__(
+        self, name: str, args: GpuEndpointArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        check_args(args)
+        ep = args.endpoint
+        for warning in endpoint_warnings(ep):
+            pulumi.log.warn(warning, resource=self)
+        child = pulumi.ResourceOptions(parent=self)
+        self.endpoint_name = endpoint = naming.endpoint_name(
+            args.project, args.environment, ep.name
+        )
+        tags = {**args.tags, "mlops:endpoint": ep.name}
+
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=execution_role_name(endpoint),
+            description=f"Execution role of SageMaker endpoint {endpoint}",
+            assume_role_policy=json.dumps(execution_role_trust_policy()),
+            tags=tags,
+            opts=child,
+        )
+        subnet_ids = list(args.subnet_ids)
+        policy_json = pulumi.Output.all(
+            kms=args.kms_key_arn,
+            bucket=args.model_bucket_arn,
+            capture=args.capture_bucket_name,
+            ecr=args.ecr_repository_arn,
+            alarms=args.rollback_alarm_arns,
+            logs=args.log_group_arn,
+            sgs=args.security_group_ids,
+        ).apply(
+            lambda v: json.dumps(
+                execution_role_policy(
+                    endpoint_name=endpoint,
+                    kms_key_arn=v["kms"],
+                    model_bucket_arn=v["bucket"],
+                    capture_bucket_name=v["capture"],
+                    ecr_repository_arn=v["ecr"],
+                    rollback_alarm_arns=v["alarms"],
+                    log_group_arn=v["logs"],
+                    subnet_ids=subnet_ids,
+                    security_group_ids=v["sgs"],
+                )
+            )
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            name="serving",
+            policy=policy_json,
+            opts=child,
+        )
+        self.execution_role_arn = role.arn
+
+        project, environment = args.project, args.environment
+        rollback, alarms = list(args.rollback_alarm_names), list(args.alarm_names)
+        # The spec waits for the policy: a pipeline reading it finds the role usable.
+        self.spec = pulumi.Output.all(
+            kms=args.kms_key_arn,
+            capture=args.capture_bucket_name,
+            role=role.arn,
+            sgs=args.security_group_ids,
+            _policy=policy.id,
+        ).apply(
+            lambda v: serving_spec(
+                project,
+                environment,
+                ep,
+                kms_key_arn=v["kms"],
+                execution_role_arn=v["role"],
+                capture_bucket_name=v["capture"],
+                alarm_names=alarms,
+                rollback_alarm_names=rollback,
+                subnet_ids=subnet_ids,
+                security_group_ids=v["sgs"],
+            ).model_dump(mode="json")
+        )
+        self.register_outputs(
+            {
+                "spec": self.spec,
+                "execution_role_arn": self.execution_role_arn,
+                "endpoint_name": self.endpoint_name,
+            }
+        )
