@@ -1,0 +1,24 @@
+"""Every rule of the security baseline, in report order."""
+
+from __future__ import annotations
+
+from policies import ecr, iam, kms, observability, s3, sagemaker, tagging
+from policies.model import Rule, StackRule
+
+RULES: tuple[Rule, ...] = (
+    *s3.RULES,
+    *ecr.RULES,
+    *kms.RULES,
+    *iam.RULES,
+    *sagemaker.RULES,
+    *observability.RULES,
+    *tagging.RULES,
+)
+"""Rules over one resource's inputs."""
+
+STACK_RULES: tuple[StackRule, ...] = tuple(s3.STACK_RULES)
+"""Rules that join several resources (S3 buckets and their settings)."""
+
+
+def rule_ids() -> list[str]:
+    return [r.id for r in RULES] + [r.id for r in STACK_RULES]
