@@ -123,9 +123,8 @@ def _walk(shape: Shape, value: Any, path: str) -> list[str]:
             problems.append(f"{path}: {value} < min {meta['min']}")
         if "max" in meta and value > meta["max"]:
             problems.append(f"{path}: {value} > max {meta['max']}")
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            problems.append(f"{path}: expected a boolean, got {value!r}")
+    elif kind == "boolean" and not isinstance(value, bool):
+        problems.append(f"{path}: expected a boolean, got {value!r}")
     return problems
 
 
@@ -414,9 +413,9 @@ def test_execution_role_policy_has_no_wildcard_action_and_star_only_where_unscop
 def test_execution_role_policy_refuses_bad_inputs() -> None:
     with pytest.raises(ValueError, match="1–10 alarms"):
         _policy(rollback_alarm_arns=[])
-    with pytest.raises(ValueError, match="expected a regional ARN.*'not-an-arn'"):
+    with pytest.raises(ValueError, match=r"expected a regional ARN.*'not-an-arn'"):
         _policy(kms_key_arn="not-an-arn")
-    with pytest.raises(ValueError, match="S3 bucket ARN.*'mlops-stack-prod-model'"):
+    with pytest.raises(ValueError, match=r"S3 bucket ARN.*'mlops-stack-prod-model'"):
         _policy(model_bucket_arn="mlops-stack-prod-model")
 
 

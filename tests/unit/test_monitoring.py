@@ -1,0 +1,424 @@
+"""``Monitoring`` under Pulumi mocks: exact resources, names and inputs; the dashboard body."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pulumi
+import pytest
+from pulumi.output import Unknown
+
+from components.config import EndpointConfig, MonitoringConfig
+from components.monitoring import (
+    Monitoring,
+    MonitoringArgs,
+    alerts_topic_policy,
+    dashboard_body,
+)
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0a1b2c3d-0000-1111-2222-333344445555"
+PREFIX = "mlops-stack-prod"
+TAGS = {"environment": "prod", "owner": "ml-platform", "cost-centre": "cc-42"}
+
+_ARNS = {
+    "aws:sns/topic:Topic": "arn:aws:sns:{r}:{a}:{n}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{r}:{a}:alarm:{n}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{r}:{a}:log-group:{n}",
+    "aws:cloudwatch/dashboard:Dashboard": "arn:aws:cloudwatch::{a}:dashboard/{n}",
+}
+
+
+class Recorder(pulumi.runtime.Mocks):
+    """Records every resource; ARNs like AWS would return them; any invoke is an error."""
+
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+        self.return_arns = True
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        state = dict(args.inputs)
+        physical = args.inputs.get("name") or args.inputs.get("dashboardName") or args.name
+        template = _ARNS.get(args.typ)
+        if template and self.return_arns:
+            state["arn"] = template.format(r=REGION, a=ACCOUNT, n=physical)
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        raise AssertionError(f"unexpected invoke {args.token}")
+
+    def of_type(self, typ: str) -> list[pulumi.runtime.MockResourceArgs]:
+        return [r for r in self.resources if r.typ == typ]
+
+    def named(self, name: str) -> pulumi.runtime.MockResourceArgs:
+        (found,) = [r for r in self.resources if r.name == name]
+        return found
+
+
+class Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.messages.append(record.getMessage())
+
+
+def _mocks(preview: bool = False) -> Recorder:
+    mocks = Recorder()
+    pulumi.runtime.set_mocks(mocks, project="mlops-stack", stack="prod", preview=preview)
+    return mocks
+
+
+@pytest.fixture
+def mocks() -> Recorder:
+    return _mocks()
+
+
+T = TypeVar("T")
+
+
+def resolve(build: Callable[[], pulumi.Output[T]]) -> T:
+    """Run ``build`` under the mocks, return its Output's value once every resource is registered.
+
+    The Output is what the ``@pulumi.runtime.test`` function returns, so its apply really runs;
+    the recorder is complete when this returns (the runtime waits for every registration).
+    """
+    box: dict[str, T] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[None]:
+        return build().apply(lambda value: box.__setitem__("value", value))
+
+    program()
+    assert "value" in box, "the Output never resolved"
+    return box["value"]
+
+
+GPU = EndpointConfig.model_validate(
+    {
+        "name": "churn",
+        "instance_type": "ml.g5.12xlarge",
+        "initial_instance_count": 2,
+        "deployment": {
+            "strategy": "CANARY",
+            "canary": {"size": {"type": "INSTANCE_COUNT", "value": 1}, "bake_seconds": 600},
+            "rollback_alarms": ["5xx", "latency", "gpu_memory"],
+            "extra_rollback_alarm_names": ["team-kpi"],
+        },
+    }
+)
+CPU = EndpointConfig.model_validate(
+    {"name": "ranker", "instance_type": "ml.c5.xlarge", "allow_cpu": True, "variant_name": "Blue"}
+)
+MONITORING = MonitoringConfig(
+    log_retention_days=731, alarm_emails=["oncall@example.com", "ml.team@example.org"]
+)
+
+
+def _args(**overrides: Any) -> MonitoringArgs:
+    values: dict[str, Any] = {
+        "project": "mlops-stack",
+        "environment": "prod",
+        "endpoints": [GPU, CPU],
+        "monitoring": MONITORING,
+        "kms_key_arn": KEY,
+        "tags": TAGS,
+        "region": REGION,
+    }
+    return MonitoringArgs(**{**values, **overrides})
+
+
+def test_alarms_exact(mocks: Recorder) -> None:
+    resolve(lambda: Monitoring("mon", _args()).alarm_arns)
+    alarms = {r.name: r.inputs for r in mocks.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert sorted(alarms) == sorted(
+        [f"mon-churn-{k}" for k in ("5xx", "latency", "errors", "gpu_utilization", "gpu_memory")]
+        + [f"mon-ranker-{k}" for k in ("5xx", "latency", "errors")]
+    )
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alerts"
+    churn_dims = {"EndpointName": f"{PREFIX}-churn", "VariantName": "AllTraffic"}
+    for name, inputs in alarms.items():
+        assert inputs["actionsEnabled"] is True, name
+        assert inputs["alarmActions"] == [topic] and inputs["okActions"] == [topic], name
+        assert inputs["treatMissingData"] == "notBreaching", name
+        assert inputs["period"] == 60 and inputs["evaluationPeriods"] == 3, name
+    latency = alarms["mon-churn-latency"]
+    assert latency["name"] == f"{PREFIX}-churn-latency"
+    assert latency["namespace"] == "AWS/SageMaker"
+    assert latency["metricName"] == "ModelLatency"
+    assert latency["extendedStatistic"] == "p99" and "statistic" not in latency
+    assert latency["threshold"] == 1_000_000  # 1000 ms in µs
+    assert latency["comparisonOperator"] == "GreaterThanThreshold"
+    assert latency["dimensions"] == churn_dims
+    five = alarms["mon-churn-5xx"]
+    assert (five["metricName"], five["statistic"], five["threshold"]) == (
+        "Invocation5XXErrors",
+        "Sum",
+        1,
+    )
+    assert five["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarms["mon-churn-errors"]["metricName"] == "Invocation4XXErrors"
+    assert alarms["mon-churn-errors"]["threshold"] == 20
+    gpu = alarms["mon-churn-gpu_utilization"]
+    assert gpu["namespace"] == "/aws/sagemaker/Endpoints"
+    assert gpu["metricName"] == "GPUUtilization" and gpu["dimensions"] == churn_dims
+    assert gpu["statistic"] == "Average"
+    assert gpu["threshold"] == 360  # 90% × 4 GPUs on ml.g5.12xlarge
+    assert alarms["mon-churn-gpu_memory"]["metricName"] == "GPUMemoryUtilization"
+    assert alarms["mon-ranker-5xx"]["dimensions"] == {
+        "EndpointName": f"{PREFIX}-ranker",
+        "VariantName": "Blue",
+    }
+    assert alarms["mon-churn-5xx"]["tags"] == {**TAGS, "mlops:endpoint": "churn"}
+
+
+def test_alarm_names_and_arns(mocks: Recorder) -> None:
+    holder: list[Monitoring] = []
+
+    def build() -> pulumi.Output[list[Any]]:
+        holder.append(Monitoring("mon", _args()))
+        return pulumi.Output.all(holder[0].alarm_arns, holder[0].rollback_alarm_arns)
+
+    arns, rollback = resolve(build)
+    mon = holder[0]
+    churn = [
+        f"{PREFIX}-churn-{k}" for k in ("5xx", "latency", "errors", "gpu_utilization", "gpu_memory")
+    ]
+    assert mon.alarm_names == {
+        "churn": churn,
+        "ranker": [f"{PREFIX}-ranker-{k}" for k in ("5xx", "latency", "errors")],
+    }
+    assert mon.rollback_alarm_names == {
+        "churn": [
+            f"{PREFIX}-churn-5xx",
+            f"{PREFIX}-churn-latency",
+            f"{PREFIX}-churn-gpu_memory",
+            "team-kpi",
+        ],
+        "ranker": [f"{PREFIX}-ranker-5xx", f"{PREFIX}-ranker-latency"],
+    }
+    assert mon.log_group_names == {
+        "churn": f"/aws/sagemaker/Endpoints/{PREFIX}-churn",
+        "ranker": f"/aws/sagemaker/Endpoints/{PREFIX}-ranker",
+    }
+    prefix = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    assert arns["churn"] == [prefix + n for n in churn]
+    assert arns["ranker"] == [prefix + n for n in mon.alarm_names["ranker"]]
+    assert rollback["churn"] == [prefix + n for n in mon.rollback_alarm_names["churn"]]
+    assert rollback["ranker"] == [prefix + n for n in mon.rollback_alarm_names["ranker"]]
+
+
+def test_topic_subscriptions_policy(mocks: Recorder) -> None:
+    arn = resolve(lambda: Monitoring("mon", _args()).alerts_topic_arn)
+    assert arn == f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alerts"
+    (topic,) = mocks.of_type("aws:sns/topic:Topic")
+    assert topic.name == "mon-alerts"
+    assert topic.inputs == {"name": f"{PREFIX}-alerts", "kmsMasterKeyId": KEY, "tags": TAGS}
+    subs = {r.name: r.inputs for r in mocks.of_type("aws:sns/topicSubscription:TopicSubscription")}
+    assert subs == {
+        "mon-alerts-oncall-example-com": {
+            "topic": arn,
+            "protocol": "email",
+            "endpoint": "oncall@example.com",
+        },
+        "mon-alerts-ml-team-example-org": {
+            "topic": arn,
+            "protocol": "email",
+            "endpoint": "ml.team@example.org",
+        },
+    }
+    (policy,) = mocks.of_type("aws:sns/topicPolicy:TopicPolicy")
+    assert policy.name == "mon-alerts-policy"
+    assert policy.inputs["arn"] == arn
+    assert json.loads(policy.inputs["policy"]) == alerts_topic_policy(arn)
+
+
+def test_log_groups_and_dashboard(mocks: Recorder) -> None:
+    log_arns = resolve(lambda: Monitoring("mon", _args()).log_group_arns)
+    groups = {r.name: r.inputs for r in mocks.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert groups == {
+        "mon-churn-logs": {
+            "name": f"/aws/sagemaker/Endpoints/{PREFIX}-churn",
+            "retentionInDays": 731,
+            "kmsKeyId": KEY,
+            "tags": {**TAGS, "mlops:endpoint": "churn"},
+        },
+        "mon-ranker-logs": {
+            "name": f"/aws/sagemaker/Endpoints/{PREFIX}-ranker",
+            "retentionInDays": 731,
+            "kmsKeyId": KEY,
+            "tags": {**TAGS, "mlops:endpoint": "ranker"},
+        },
+        "mon-training-logs": {
+            "name": "/aws/sagemaker/TrainingJobs",
+            "retentionInDays": 731,
+            "kmsKeyId": KEY,
+            "tags": TAGS,
+        },
+    }
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/Endpoints/{PREFIX}"
+    assert log_arns == {"churn": f"{group}-churn", "ranker": f"{group}-ranker"}
+    (dash,) = mocks.of_type("aws:cloudwatch/dashboard:Dashboard")
+    assert dash.name == "mon-dashboard"
+    assert dash.inputs["dashboardName"] == f"{PREFIX}-serving"
+    assert json.loads(dash.inputs["dashboardBody"]) == dashboard_body(
+        "mlops-stack", "prod", [GPU, CPU], REGION
+    )
+    counts: dict[str, int] = {}
+    for r in mocks.resources:
+        counts[r.typ] = counts.get(r.typ, 0) + 1
+    assert counts == {
+        "mlops:monitoring:Monitoring": 1,
+        "aws:sns/topic:Topic": 1,
+        "aws:sns/topicPolicy:TopicPolicy": 1,
+        "aws:sns/topicSubscription:TopicSubscription": 2,
+        "aws:cloudwatch/metricAlarm:MetricAlarm": 8,
+        "aws:cloudwatch/logGroup:LogGroup": 3,
+        "aws:cloudwatch/dashboard:Dashboard": 1,
+    }
+
+
+def test_options_off(mocks: Recorder) -> None:
+    holder: list[Monitoring] = []
+
+    def build() -> pulumi.Output[dict[str, list[str]]]:
+        holder.append(
+            Monitoring(
+                "mon",
+                _args(
+                    endpoints=[CPU],
+                    monitoring=MonitoringConfig(dashboard=False),
+                    manage_training_log_group=False,
+                ),
+            )
+        )
+        return holder[0].alarm_arns
+
+    assert list(resolve(build)) == ["ranker"]
+    assert holder[0].dashboard_name is None
+    assert mocks.of_type("aws:cloudwatch/dashboard:Dashboard") == []
+    assert mocks.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    groups = mocks.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert [(g.name, g.inputs["retentionInDays"]) for g in groups] == [("mon-ranker-logs", 365)]
+
+
+def test_dashboard_region_falls_back_to_the_topic_region(mocks: Recorder) -> None:
+    resolve(lambda: Monitoring("mon", _args(region=None, endpoints=[GPU])).alarm_arns)
+    body = json.loads(mocks.named("mon-dashboard").inputs["dashboardBody"])
+    regions = {w["properties"]["region"] for w in body["widgets"] if w["type"] == "metric"}
+    assert regions == {REGION}
+
+
+def test_preview_registers_the_same_alarms_with_unknown_arns() -> None:
+    mocks = _mocks(preview=True)
+    mocks.return_arns = False  # as in a real preview: new resources have no ARN yet
+    holder: list[Monitoring] = []
+
+    def build() -> pulumi.Output[dict[str, list[str]]]:
+        holder.append(Monitoring("mon", _args()))
+        return pulumi.Output.from_input(holder[0].rollback_alarm_names)
+
+    rollback = resolve(build)
+    assert rollback["churn"][0] == f"{PREFIX}-churn-5xx"
+    alarms = mocks.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert len(alarms) == 8
+    latency = mocks.named("mon-churn-latency").inputs
+    assert latency["name"] == f"{PREFIX}-churn-latency"
+    assert latency["extendedStatistic"] == "p99" and latency["threshold"] == 1_000_000
+    # The topic ARN is unknown in preview, so no alarm action is set yet.
+    (action,) = latency["alarmActions"]
+    assert isinstance(action, Unknown)
+    body = json.loads(mocks.named("mon-dashboard").inputs["dashboardBody"])
+    assert len(body["widgets"]) == 1 + 4 + 4
+
+    seen: list[Any] = []
+
+    @pulumi.runtime.test
+    def arns_never_resolve() -> pulumi.Output[None]:
+        return holder[0].alarm_arns.apply(seen.append)
+
+    _mocks(preview=True).return_arns = False
+    holder.clear()
+    holder.append(Monitoring("mon2", _args()))
+    arns_never_resolve()
+    assert seen == []
+
+
+def test_protect_logs_sets_protect_and_retain() -> None:
+    from components.monitoring import log_group_options
+
+    opts = log_group_options(None, True)  # type: ignore[arg-type]
+    assert (opts.protect, opts.retain_on_delete) == (True, True)
+    opts = log_group_options(None, False)  # type: ignore[arg-type]
+    assert (opts.protect, opts.retain_on_delete) == (False, False)
+
+
+# ------------------------------------------------------------------------------ pure
+
+
+def test_dashboard_body_one_row_per_endpoint() -> None:
+    serverless = EndpointConfig.model_validate(
+        {"name": "tiny", "instance_type": "ml.m5.large", "allow_cpu": True, "serverless": {}}
+    )
+    body = dashboard_body("mlops-stack", "dev", [GPU, CPU, serverless], "us-east-1")
+    header, *widgets = body["widgets"]
+    assert header["type"] == "text" and header["width"] == 24 and header["y"] == 0
+    assert "mlops-stack-dev-churn" in header["properties"]["markdown"]
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for w in widgets:
+        rows.setdefault(w["y"], []).append(w)
+    assert sorted(rows) == [1, 7, 13]
+    assert [len(rows[y]) for y in (1, 7, 13)] == [4, 4, 3]  # serverless has no instance metrics
+    for y, ep in zip((1, 7, 13), ("churn", "ranker", "tiny"), strict=True):
+        row = rows[y]
+        assert [w["x"] for w in row] == [0, 6, 12, 18][: len(row)]
+        assert all(w["x"] + w["width"] <= 24 for w in row)
+        for w in row:
+            assert w["properties"]["region"] == "us-east-1"
+            assert w["properties"]["title"].startswith(f"{ep}:")
+            for metric in w["properties"]["metrics"]:
+                assert metric[2:4] == ["EndpointName", f"mlops-stack-dev-{ep}"]
+    gpu_widget = rows[1][3]["properties"]["metrics"]
+    assert [m[:2] for m in gpu_widget] == [
+        ["/aws/sagemaker/Endpoints", "GPUUtilization"],
+        ["/aws/sagemaker/Endpoints", "GPUMemoryUtilization"],
+    ]
+    assert rows[7][3]["properties"]["metrics"][0][1] == "CPUUtilization"
+    assert rows[7][0]["properties"]["metrics"][0][4:6] == ["VariantName", "Blue"]
+    latency = rows[1][1]["properties"]
+    assert latency["annotations"]["horizontal"][0]["value"] == 1_000_000
+    assert json.loads(json.dumps(body)) == body
+
+
+def test_dashboard_without_endpoints_still_valid() -> None:
+    body = dashboard_body("mlops-stack", "dev", [], "us-east-1")
+    assert len(body["widgets"]) == 1
+    assert "no endpoints configured" in body["widgets"][0]["properties"]["markdown"]
+
+
+def test_alerts_topic_policy() -> None:
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alerts"
+    policy = alerts_topic_policy(arn)
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    cw = by_sid["CloudWatchAlarms"]
+    assert cw["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert cw["Action"] == "sns:Publish" and cw["Resource"] == arn
+    assert cw["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
+    }
+    assert by_sid["AccountOwner"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    deny = by_sid["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    assert all(
+        "*" not in a for s in policy["Statement"] for a in [s["Action"]] if isinstance(a, str)
+    )
