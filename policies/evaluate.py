@@ -15,9 +15,12 @@ class PlannedLike(Protocol):
     """What a plan record needs (``stacks.offline.PlannedResource`` fits; ``id``/``state``
     are read when present)."""
 
-    type: str
-    name: str
-    inputs: Mapping[str, Any]
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
 
 
 def as_resource(planned: PlannedLike) -> Resource:
