@@ -65,3 +65,15 @@ class UpdateInProgress(MlopsError):
 
 class LocalCloudUnavailable(MlopsError):
     """The local cloud is not installed or not running."""
+
+
+class ArtifactMissing(BadInput):
+    """A model package, training job or model artifact the command needs does not exist."""
+
+
+class AwsCallFailed(MlopsError):
+    """An AWS call failed after botocore's retry budget (throttling, 5xx) or was refused."""
+
+
+class AuditWriteFailed(MlopsError):
+    """The audit record could not be written; the action's outcome is in the message."""

@@ -1,18 +1,28 @@
-"""`mlops approve` (not built yet)."""
+"""`mlops approve`: set a model package Approved (UpdateModelPackage), with an audit record."""
 
 from __future__ import annotations
 
 import argparse
 
-from pipelines.commands._common import add_json, add_stack
+from pipelines.commands._common import add_pipeline_args, open_context
 from pipelines.console import Console
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_stack(parser, required=False)
-    add_json(parser)
+    add_pipeline_args(parser)
+    parser.add_argument(
+        "--package",
+        required=True,
+        metavar="REF",
+        help="model package ARN, version number or 'latest'",
+    )
+    parser.add_argument("--reason", default="", help="ApprovalDescription")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    console.error("mlops approve is not implemented yet")
-    return 1
+    from pipelines.registry import set_approval
+
+    ctx = open_context(args, console)
+    package = set_approval(ctx, args.package, "Approved", args.reason)
+    console.result(package.to_json(), f"{package.arn} is {package.status}")
+    return 0

@@ -1,18 +1,30 @@
-"""`mlops register` (not built yet)."""
+"""`mlops register`: a model package from a completed training job, through the quality gate."""
 
 from __future__ import annotations
 
 import argparse
 
-from pipelines.commands._common import add_json, add_stack
+from pipelines.commands._common import add_pipeline_args, open_context
 from pipelines.console import Console
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_stack(parser, required=False)
-    add_json(parser)
+    add_pipeline_args(parser)
+    parser.add_argument("--training-job", required=True, metavar="NAME")
+    parser.add_argument("--image", help="inference image (default: the training image)")
+    parser.add_argument(
+        "--content-type",
+        action="append",
+        metavar="MIME",
+        help="supported content type (default text/csv)",
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    console.error("mlops register is not implemented yet")
-    return 1
+    from pipelines.registry import register
+
+    ctx = open_context(args, console)
+    result = register(ctx, args.training_job, image=args.image, content_types=args.content_type)
+    arn = result.package.arn if result.package else None
+    console.result(result.to_json(), f"registered {arn} as {result.approval_status}")
+    return 0

@@ -1,0 +1,134 @@
+"""The audit trail: one immutable S3 object per mutating action.
+
+Each record is its own object under ``StackOutputs.audit_s3_uri`` with a key that
+sorts by time and cannot collide (``<UTC timestamp>-<random>.json``), written with
+``IfNoneMatch="*"`` so nothing is ever overwritten (the bucket is versioned too).
+Failed, rolled-back and timed-out actions are recorded like successful ones.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pipelines.aws import describe_failure
+from pipelines.errors import AuditWriteFailed, ContractError
+from pipelines.lineage import git_commit
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/a/b`` → (``bucket``, ``a/b``)."""
+    if not uri.startswith("s3://") or len(uri) <= 5:
+        raise ContractError(f"expected an s3://bucket/prefix URI, got {uri!r}")
+    bucket, _, key = uri[5:].partition("/")
+    if not bucket:
+        raise ContractError(f"expected an s3://bucket/prefix URI, got {uri!r}")
+    return bucket, key
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    action: str
+    """``train``, ``register``, ``approve``, ``deploy``, ``rollback``, ``promote``, ``teardown``…"""
+    outcome: str
+    """``succeeded``, ``failed``, ``rolled_back``, ``needs_operator``, ``timed_out``, ``conflict``, ``no_op``…"""
+    who: str
+    when: str
+    stack: str
+    git_commit: str | None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def caller_identity(sts: STSClient | None) -> str:
+    """``<STS ARN> (<local user>)``; the local user alone when STS is unreachable."""
+    user = os.environ.get("USER") or os.environ.get("USERNAME")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+    if sts is None:
+        return user
+    try:
+        arn = sts.get_caller_identity()["Arn"]
+    except (ClientError, BotoCoreError):
+        return user
+    return f"{arn} ({user})"
+
+
+class AuditTrail:
+    """Append and list the records of one stack."""
+
+    def __init__(self, s3: S3Client, uri: str, stack: str, who: str) -> None:
+        self._s3 = s3
+        self.bucket, prefix = split_s3_uri(uri)
+        self.prefix = f"{prefix.rstrip('/')}/{stack}/".lstrip("/")
+        self.stack = stack
+        self.who = who
+        self._commit = git_commit()
+
+    def record(
+        self,
+        action: str,
+        outcome: str,
+        inputs: dict[str, Any] | None = None,
+        **details: Any,
+    ) -> AuditRecord:
+        now = datetime.now(UTC)
+        record_id = f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{uuid.uuid4().hex[:12]}"
+        record = AuditRecord(
+            id=record_id,
+            action=action,
+            outcome=outcome,
+            who=self.who,
+            when=now.isoformat(),
+            stack=self.stack,
+            git_commit=self._commit,
+            inputs=dict(inputs or {}),
+            details=details,
+        )
+        body = json.dumps(record.to_json(), sort_keys=True, default=str).encode()
+        try:
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=f"{self.prefix}{record_id}.json",
+                Body=body,
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise AuditWriteFailed(
+                f"{action} ended {outcome!r} but its audit record could not be written to "
+                f"s3://{self.bucket}/{self.prefix}: {describe_failure('PutObject', exc)}"
+            ) from exc
+        return record
+
+    def records(self) -> list[AuditRecord]:
+        """Every record of this stack, oldest first."""
+        keys: list[str] = []
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            keys.extend(
+                obj["Key"] for obj in page.get("Contents", []) if obj["Key"].endswith(".json")
+            )
+        out = []
+        for key in sorted(keys):
+            raw = json.loads(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+            out.append(AuditRecord(**raw))
+        return out
