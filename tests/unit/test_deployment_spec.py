@@ -110,8 +110,9 @@ def _walk(shape: Shape, value: Any, path: str) -> list[str]:
     elif kind == "string":
         if not isinstance(value, str):
             return [f"{path}: expected a string, got {value!r}"]
-        if shape.enum and value not in shape.enum:
-            problems.append(f"{path}: {value!r} not in {shape.enum}")
+        enum = shape.metadata.get("enum")
+        if enum and value not in enum:
+            problems.append(f"{path}: {value!r} not in {enum}")
         meta = shape.metadata
         if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
             problems.append(f"{path}: length {len(value)} outside {meta}")
@@ -331,8 +332,8 @@ def test_gpu_count(instance_type: str, gpus: int) -> None:
 def test_gpu_count_table_only_names_real_hosting_types(sagemaker_model: Any) -> None:
     from components import deployment
 
-    hosting = set(sagemaker_model.shape_for("ProductionVariantInstanceType").enum)
-    training = set(sagemaker_model.shape_for("TrainingInstanceType").enum)
+    hosting = set(sagemaker_model.shape_for("ProductionVariantInstanceType").metadata["enum"])
+    training = set(sagemaker_model.shape_for("TrainingInstanceType").metadata["enum"])
     assert set(deployment._MULTI_GPU) <= hosting | training
 
 

@@ -18,7 +18,7 @@ from components.config import HOSTING_EXCLUDED_FAMILIES, EndpointConfig
 def _families(shape: str) -> set[str]:
     model = botocore.session.get_session().get_service_model("sagemaker")
     families = set()
-    for value in model.shape_for(shape).enum:
+    for value in model.shape_for(shape).metadata["enum"]:
         match = re.match(r"^ml\.([a-z0-9-]+)\.[a-z0-9]+$", value)
         assert match, f"unexpected {shape} value {value!r}"
         families.add(match.group(1))
@@ -79,7 +79,7 @@ def test_each_hosting_gpu_family_makes_a_gpu_endpoint(family: str, hosting: set[
     model = botocore.session.get_session().get_service_model("sagemaker")
     sizes = [
         v
-        for v in model.shape_for("ProductionVariantInstanceType").enum
+        for v in model.shape_for("ProductionVariantInstanceType").metadata["enum"]
         if v.startswith(f"ml.{family}.")
     ]
     assert sizes, family

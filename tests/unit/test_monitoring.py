@@ -49,7 +49,9 @@ class Recorder(pulumi.runtime.Mocks):
             state["arn"] = template.format(r=REGION, a=ACCOUNT, n=physical)
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         raise AssertionError(f"unexpected invoke {args.token}")
 
     def of_type(self, typ: str) -> list[pulumi.runtime.MockResourceArgs]:
