@@ -13,9 +13,16 @@ from policies.values import get
 PROD_MIN_RETENTION_DAYS = 365
 
 
+def _days(value: Any) -> int | None:
+    """The engine sends numbers as floats (731.0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
 def check_retention_set(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    days = get(props, "retentionInDays")
-    if isinstance(days, int) and days > 0:
+    days = _days(get(props, "retentionInDays"))
+    if days is not None and days > 0:
         return []
     return [f"retentionInDays is {days!r}; set a retention (logs are otherwise kept forever)"]
 
@@ -23,8 +30,8 @@ def check_retention_set(props: Mapping[str, Any], ctx: Context) -> list[str]:
 def check_retention_prod(props: Mapping[str, Any], ctx: Context) -> list[str]:
     if not ctx.is_prod:
         return []
-    days = get(props, "retentionInDays")
-    if isinstance(days, int) and (days == 0 or days >= PROD_MIN_RETENTION_DAYS):
+    days = _days(get(props, "retentionInDays"))
+    if days is not None and (days == 0 or days >= PROD_MIN_RETENTION_DAYS):
         return []  # 0 = never expire, which keeps them at least a year too
     if days is None:
         return []  # reported by logs-retention-set

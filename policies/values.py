@@ -17,6 +17,9 @@ from typing import Any, Final
 UNKNOWN: Final = "<unknown until apply>"
 """Marker for a planned value that only apply will know (use it in hand-built or JSON plans)."""
 
+OTHER_UNKNOWN_MARKERS: Final = frozenset({"<unknown until deployed>"})
+"""Markers other plan producers use (``stacks.offline.UNKNOWN``)."""
+
 PULUMI_UNKNOWN_SENTINELS: Final = frozenset(
     {
         "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string (pulumi.runtime.rpc.UNKNOWN)
@@ -42,14 +45,17 @@ class CannotCheck(Exception):
 
 def is_unknown(value: Any) -> bool:
     if isinstance(value, str):
-        return value == UNKNOWN or value in PULUMI_UNKNOWN_SENTINELS
+        return (
+            value == UNKNOWN or value in PULUMI_UNKNOWN_SENTINELS or value in OTHER_UNKNOWN_MARKERS
+        )
     cls = type(value)
     return cls.__name__ == "Unknown" and cls.__module__.startswith("pulumi")
 
 
 def contains_unknown(text: str) -> bool:
     """A serialised document (e.g. a policy JSON) that embeds an unknown value."""
-    return UNKNOWN in text or any(s in text for s in PULUMI_UNKNOWN_SENTINELS)
+    markers = {UNKNOWN, *PULUMI_UNKNOWN_SENTINELS, *OTHER_UNKNOWN_MARKERS}
+    return any(marker in text for marker in markers)
 
 
 def plain(value: Any) -> Any:
