@@ -253,3 +253,13 @@ def test_marketplace_with_linear_warns_and_all_at_once_does_not() -> None:
         {"name": "churn", "deployment": {"marketplace_container": True}}
     )
     assert fallback_warning(plain) is None
+
+
+def test_variant_name_outside_sagemakers_pattern_is_refused() -> None:
+    msg = _refused({"variant_name": "all traffic"})
+    assert msg.startswith(f"{PATH}.variant_name") and "'all traffic'" in msg
+
+
+def test_extra_rollback_alarm_name_over_255_characters_is_refused() -> None:
+    msg = _refused({"deployment": {"extra_rollback_alarm_names": ["x" * 256]}})
+    assert msg.startswith(f"{PATH}.deployment.extra_rollback_alarm_names[0]") and "255" in msg
