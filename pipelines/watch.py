@@ -166,15 +166,23 @@ def _phase_label(status: str, phases: list[dict[str, Any]]) -> str:
     return f"{status}/{'+'.join(names)}" if names else status
 
 
+def _baking_seconds(phase: dict[str, Any], plan: WatchPlan) -> float:
+    """A bake lasts WaitIntervalInSeconds; the old fleet's termination wait TerminationWait…."""
+    if "termination" in str(phase.get("message") or "").lower():
+        return plan.termination_wait_seconds
+    return plan.bake_seconds
+
+
 def _known_phase_end(phases: list[dict[str, Any]], plan: WatchPlan, now: float) -> float | None:
     """When the current Baking period ends, from its StartTime (or from now if implausible)."""
     ends = []
     for p in phases:
-        if p["status"] == "Baking" and plan.bake_seconds > 0:
+        duration = _baking_seconds(p, plan) if p["status"] == "Baking" else 0.0
+        if duration > 0:
             start = p["start"]
-            if start is None or abs(now - start) > plan.bake_seconds + plan.timeout_seconds:
+            if start is None or abs(now - start) > duration + plan.timeout_seconds:
                 start = now  # clock bases differ: assume it just started (never sleeps past it)
-            ends.append(start + plan.bake_seconds)
+            ends.append(start + duration)
     return min(ends) if ends else None
 
 
@@ -210,7 +218,7 @@ def watch_endpoint(
     seen_transition = creating
     polls = 0
     streak = plan.dense_interval
-    last_label = ""
+    last_key = ""
     transitions: list[dict[str, Any]] = []
 
     def result(verdict: Verdict, d: dict[str, Any], status: str) -> WatchResult:
@@ -240,8 +248,9 @@ def watch_endpoint(
         live = d.get("EndpointConfigName")
         phases = variant_phases(d)
         label = _phase_label(status, phases)
-        if label != last_label:
-            last_label = label
+        key = f"{label}@{live}@" + ",".join(f"{p['status']}:{p['start']}" for p in phases)
+        if key != last_key:
+            last_key = key
             streak = plan.dense_interval
             transitions.append(
                 {"t": round(now - start, 1), "status": status, "phase": label, "config": live}

@@ -1,0 +1,108 @@
+"""train and register against the local cloud (FAULTS 8, 9)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pipelines.errors import QualityGateFailed, TrainingFailed
+
+
+def test_train_runs_the_entry_point_and_records_lineage(stack: Any) -> None:
+    result = stack.train(accuracy=0.91)
+    assert result.status == "Completed"
+    assert result.metrics["validation:accuracy"] == pytest.approx(0.91)
+    assert result.model_data_url.endswith(f"{result.job_name}/output/model.tar.gz")
+    job = stack.sm().describe_training_job(TrainingJobName=result.job_name)
+    assert job["EnableManagedSpotTraining"] is True
+    assert job["CheckpointConfig"]["S3Uri"].startswith(stack.outputs.training.checkpoint_s3_uri)
+    assert job["StoppingCondition"]["MaxWaitTimeInSeconds"] == 7200
+    assert json.loads(job["HyperParameters"]["sagemaker_program"]) == "train.py"
+    tags = {t["Key"]: t["Value"] for t in stack.sm().list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]}
+    assert tags["mlops:stack"] == "test" and tags["mlops:managed-by"] == "mlops-pipeline"
+    assert tags["owner"] == "ml-platform"
+    lineage = result.lineage
+    assert lineage["git_commit"] and len(lineage["git_commit"].split("+")[0]) == 40
+    assert lineage["data"]["train"]["objects"] == 1 and len(lineage["data"]["train"]["manifest_sha256"]) == 64
+    assert [r.action for r in stack.audit()] == ["train"] and stack.audit()[0].outcome == "succeeded"
+
+
+def test_failed_training_exits_with_the_reason_and_registers_nothing(stack: Any) -> None:
+    with pytest.raises(TrainingFailed) as err:
+        stack.train(fail="nan loss")
+    assert "Failed" in str(err.value) and "nan loss" in str(err.value)
+    assert err.value.exit_code == 1
+    packages = stack.sm().list_model_packages(ModelPackageGroupName=stack.outputs.model_package_group_name)
+    assert packages["ModelPackageSummaryList"] == []
+    assert stack.sm().list_endpoints()["Endpoints"] == []
+    assert [(r.action, r.outcome) for r in stack.audit()] == [("train", "failed")]
+
+
+def test_stopped_training_max_runtime_exceeded_is_a_failure(make_stack: Any) -> None:
+    from tests.pipeline.conftest import outputs_dict
+
+    training = outputs_dict()["training"] | {"max_runtime_seconds": 1, "max_wait_seconds": 2}
+    stack = make_stack(training=training)
+    with pytest.raises(TrainingFailed) as err:
+        stack.train(sleep="4")
+    assert "Stopped" in str(err.value) and "MaxRuntime" in str(err.value)
+
+
+def test_register_attaches_metrics_and_lineage_and_auto_approves(stack: Any) -> None:
+    from pipelines.registry import describe_package, register
+
+    job = stack.train(accuracy=0.95)
+    result = register(stack.ctx, job.job_name)
+    package = describe_package(stack.ctx, result.package.arn)
+    assert package.status == "Approved"
+    assert package.metrics["validation:accuracy"] == pytest.approx(0.95)
+    assert package.metadata["mlops:training-job"] == job.job_name
+    assert package.metadata["mlops:git-commit"].startswith(job.lineage["git_commit"][:40])
+    assert package.metadata["mlops:data:train"].startswith("sha256:")
+    assert package.model_data_url == job.model_data_url
+    raw = stack.sm().describe_model_package(ModelPackageName=package.arn)
+    metrics_uri = raw["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    bucket, key = metrics_uri[5:].split("/", 1)
+    body = json.loads(stack.cloud.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert body["metrics"]["validation:accuracy"]["value"] == pytest.approx(0.95)
+
+
+def test_quality_gate_rejects_with_the_failing_metric(stack: Any) -> None:
+    from pipelines.registry import describe_package, register
+
+    job = stack.train(accuracy=0.5)
+    with pytest.raises(QualityGateFailed) as err:
+        register(stack.ctx, job.job_name)
+    assert "validation:accuracy=0.5 is below the minimum 0.8" in str(err.value)
+    package = describe_package(stack.ctx, "latest")
+    assert package.status == "Rejected"
+    last = stack.audit()[-1]
+    assert (last.action, last.outcome) == ("register", "rejected")
+    assert last.details["gate_failures"] == ["validation:accuracy=0.5 is below the minimum 0.8"]
+
+
+def test_quality_gate_skip_registers_nothing(make_stack: Any) -> None:
+    from pipelines.registry import register
+
+    stack = make_stack(quality_gate={"thresholds": {"validation:accuracy": {"min": 0.8}}, "on_fail": "skip"})
+    job = stack.train(accuracy=0.5)
+    with pytest.raises(QualityGateFailed, match="not registered"):
+        register(stack.ctx, job.job_name)
+    listed = stack.sm().list_model_packages(ModelPackageGroupName=stack.outputs.model_package_group_name)
+    assert listed["ModelPackageSummaryList"] == []
+
+
+def test_without_auto_approve_the_package_waits_for_approval_then_approve_and_reject(make_stack: Any) -> None:
+    from pipelines.registry import register, set_approval
+
+    stack = make_stack(quality_gate={})
+    job = stack.train()
+    result = register(stack.ctx, job.job_name)
+    assert result.approval_status == "PendingManualApproval"
+    approved = set_approval(stack.ctx, str(result.package.version), "Approved", "looks good")
+    assert approved.status == "Approved"
+    rejected = set_approval(stack.ctx, approved.arn, "Rejected", "regression found")
+    assert rejected.status == "Rejected"
+    assert [(r.action, r.outcome) for r in stack.audit()][-2:] == [("approve", "succeeded"), ("reject", "succeeded")]

@@ -1,0 +1,171 @@
+"""The rollout watcher against scripted DescribeEndpoint sequences (no server, fake clock)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pipelines.clock import FakeClock
+from pipelines.console import Event
+from pipelines.errors import WaitTimedOut
+from pipelines.watch import Verdict, WatchPlan, next_delay, watch_endpoint
+
+OLD, NEW = "ep-p1-old", "ep-p2-new"
+
+CANARY = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {
+            "Type": "CANARY",
+            "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+            "WaitIntervalInSeconds": 600,
+        },
+        "TerminationWaitInSeconds": 120,
+        "MaximumExecutionTimeoutInSeconds": 1800,
+    },
+    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "ep-5xx"}]},
+}
+
+
+def _desc(status: str, config: str, *, baking_since: float | None = None, reason: str = "") -> dict[str, Any]:
+    d: dict[str, Any] = {"EndpointStatus": status, "EndpointConfigName": config}
+    if reason:
+        d["FailureReason"] = reason
+    if baking_since is not None:
+        start = dt.datetime.fromtimestamp(baking_since, tz=dt.UTC)
+        d["PendingDeploymentSummary"] = {
+            "EndpointConfigName": NEW,
+            "ProductionVariants": [
+                {"VariantName": "AllTraffic", "VariantStatus": [{"Status": "Baking", "StartTime": start}]}
+            ],
+        }
+    return d
+
+
+class Timeline:
+    """DescribeEndpoint as a function of (fake) time: [(from_t, response), ...]."""
+
+    def __init__(self, clock: FakeClock, steps: list[tuple[float, dict[str, Any]]]) -> None:
+        self.clock, self.steps, self.calls = clock, steps, 0
+
+    def __call__(self) -> dict[str, Any]:
+        self.calls += 1
+        current = self.steps[0][1]
+        for t, resp in self.steps:
+            if self.clock.now() >= t:
+                current = resp
+        return current
+
+
+def _watch(clock: FakeClock, timeline: Timeline, events: list[Event] | None = None, **kw: Any):
+    return watch_endpoint(
+        timeline,
+        endpoint_name="ep",
+        target_config=NEW,
+        old_config=kw.pop("old", OLD),
+        plan=kw.pop("plan", WatchPlan.for_update(CANARY)),
+        clock=clock,
+        emit=(events.append if events is not None else None),
+        alarm_lookup=kw.pop("alarm_lookup", None),
+    )
+
+
+def test_inservice_on_old_config_after_updating_reads_as_rolled_back() -> None:
+    clock = FakeClock()
+    timeline = Timeline(
+        clock,
+        [
+            (0, _desc("Updating", OLD)),
+            (30, _desc("Updating", OLD, baking_since=30)),
+            (200, _desc("RollingBack", OLD)),
+            (260, _desc("InService", OLD)),
+        ],
+    )
+    result = _watch(clock, timeline, alarm_lookup=lambda: ("ep-5xx", "Threshold Crossed"))
+    assert result.verdict is Verdict.ROLLED_BACK
+    assert result.live_config == OLD
+    assert result.alarm == "ep-5xx" and result.alarm_reason == "Threshold Crossed"
+    assert "rolled back to ep-p1-old" in result.summary() and "ep-5xx" in result.summary()
+
+
+def test_inservice_on_old_config_before_the_update_shows_is_not_yet_a_verdict() -> None:
+    # Eventual consistency: the first describe may still show the old config InService.
+    clock = FakeClock()
+    timeline = Timeline(
+        clock, [(0, _desc("InService", OLD)), (2, _desc("Updating", OLD)), (50, _desc("InService", NEW))]
+    )
+    result = _watch(clock, timeline)
+    assert result.verdict is Verdict.DEPLOYED
+
+
+def test_canary_success_sleeps_through_the_bake_and_decides_within_seconds() -> None:
+    clock = FakeClock()
+    bake_start, bake_end, done = 60.0, 660.0, 800.0
+    timeline = Timeline(
+        clock,
+        [
+            (0, _desc("Updating", OLD)),
+            (bake_start, _desc("Updating", OLD, baking_since=bake_start)),
+            (bake_end, _desc("Updating", OLD)),
+            (done, _desc("InService", NEW)),
+        ],
+    )
+    events: list[Event] = []
+    result = _watch(clock, timeline, events)
+    assert result.verdict is Verdict.DEPLOYED
+    assert clock.now() - done <= 5.0, "verdict more than 5 s after the terminal state"
+    fixed_poller_calls = done / 5
+    assert timeline.calls < fixed_poller_calls / 2, (timeline.calls, fixed_poller_calls)
+    assert any("Baking" in e.fields.get("phase", "") for e in events)
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"), [("Failed", Verdict.FAILED), ("UpdateRollbackFailed", Verdict.NEEDS_OPERATOR)]
+)
+def test_failed_and_update_rollback_failed(status: str, verdict: Verdict) -> None:
+    clock = FakeClock()
+    timeline = Timeline(clock, [(0, _desc("Updating", OLD)), (40, _desc(status, OLD, reason="boom"))])
+    result = _watch(clock, timeline)
+    assert result.verdict is verdict
+    assert result.failure_reason and "boom" in result.failure_reason
+
+
+def test_inservice_on_a_third_config_needs_an_operator() -> None:
+    clock = FakeClock()
+    timeline = Timeline(clock, [(0, _desc("Updating", OLD)), (10, _desc("InService", "someone-else"))])
+    result = _watch(clock, timeline)
+    assert result.verdict is Verdict.NEEDS_OPERATOR
+    assert "someone-else" in (result.failure_reason or "")
+
+
+def test_timeout_names_the_state_left_and_how_to_continue() -> None:
+    clock = FakeClock()
+    timeline = Timeline(clock, [(0, _desc("Updating", OLD))])
+    plan = WatchPlan(timeout_seconds=100)
+    with pytest.raises(WaitTimedOut) as err:
+        _watch(clock, timeline, plan=plan)
+    text = str(err.value)
+    assert "Updating" in text and NEW in text and "mlops status" in text
+    assert clock.now() <= 100 + plan.max_interval
+
+
+def test_create_reads_inservice_on_target_as_deployed() -> None:
+    clock = FakeClock()
+    timeline = Timeline(clock, [(0, _desc("Creating", NEW)), (300, _desc("InService", NEW))])
+    result = _watch(clock, timeline, old=None, plan=WatchPlan.for_create())
+    assert result.verdict is Verdict.DEPLOYED and clock.now() - 300 <= 5
+
+
+def test_plan_timeout_derives_from_the_deployment_config() -> None:
+    plan = WatchPlan.for_update(CANARY)
+    assert plan.bake_seconds == 600 and plan.termination_wait_seconds == 120
+    assert plan.timeout_seconds == 1800 + 120 + 600
+
+
+def test_next_delay_halves_towards_the_expected_end_then_polls_densely() -> None:
+    plan = WatchPlan.for_update(CANARY)
+    assert next_delay(plan, now=0, phase_end=600, streak=1) == 300
+    assert next_delay(plan, now=590, phase_end=600, streak=1) == 5
+    assert next_delay(plan, now=599, phase_end=600, streak=1) == plan.dense_interval
+    assert next_delay(plan, now=0, phase_end=None, streak=64) == plan.max_interval
