@@ -8,6 +8,7 @@ pulumi_policy's unknown-checking proxy).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,3 +202,27 @@ def test_importing_policies_builds_no_pack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_serve_constructs_the_pack_with_every_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: dict[str, Any] = {}
+
+    def fake_pack(**kwargs: Any) -> None:  # the real one starts a server and never returns
+        built.update(kwargs)
+
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", fake_pack)
+    monkeypatch.setenv("MLOPS_ENVIRONMENT", "staging")
+    pack.serve()
+    assert built["name"] == pack.PACK_NAME
+    assert [p.name for p in built["policies"]] == policies.rule_ids()
+    by_name = {p.name: p.enforcement_level for p in built["policies"]}
+    assert by_name["s3-bucket-versioning"] is EnforcementLevel.ADVISORY
+    assert by_name["s3-bucket-encryption-kms"] is EnforcementLevel.MANDATORY
+
+
+def test_pack_directory_has_the_project_file() -> None:
+    import yaml
+
+    project = yaml.safe_load((Path(pack.__file__).parent / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+    assert (Path(pack.__file__).parent / "__main__.py").is_file()
