@@ -191,7 +191,7 @@ class EndpointRecord:
         variants = [v.summary() for v in self.variants]
         pending: dict[str, Any] | None = None
         failure = self.failure_reason
-        last_change = max(self.last_change, self.created)
+        last_change = max(self.last_change, self.ready_at if now >= self.ready_at else self.created)
         if status == "Creating":
             for v in variants:
                 v["VariantStatus"] = [
