@@ -7,6 +7,7 @@ are plain data and pure functions. ``policies/__main__.py`` serves them to
 
 from __future__ import annotations
 
+from policies import report
 from policies.catalog import RULES, STACK_RULES, rule_ids
 from policies.evaluate import PlannedLike, evaluate, has_mandatory
 from policies.model import Context, Level, Resource, Rule, StackRule, Violation
@@ -27,5 +28,6 @@ __all__ = [
     "evaluate",
     "has_mandatory",
     "is_unknown",
+    "report",
     "rule_ids",
 ]
