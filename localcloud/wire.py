@@ -19,6 +19,8 @@ from urllib.parse import parse_qs
 from localcloud.clock import from_datetime
 
 DEFAULT_REGION = "us-east-1"
+SERVICE_NAMES = {"monitoring": "cloudwatch", "email": "ses", "execute-api": "apigateway"}
+"""Signing names → the service prefix people know (and IAM uses)."""
 
 
 class ApiError(Exception):
@@ -58,6 +60,7 @@ class Call:
         match = re.search(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/", auth)
         if match:
             access_key, region, service = match.group(1), match.group(2), match.group(3)
+            service = SERVICE_NAMES.get(service, service)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         content_type = environ.get("CONTENT_TYPE", "")
         path = environ.get("PATH_INFO", "")

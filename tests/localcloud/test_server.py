@@ -1,0 +1,201 @@
+"""The local cloud as a server: loopback only, its clock, loud failures, instance types."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.localcloud.helpers import put_model
+
+pytestmark = pytest.mark.localcloud
+
+
+def test_listens_on_loopback_only(local_cloud: Any) -> None:
+    host, port = local_cloud._server.server_address[:2]
+    assert host == "127.0.0.1"
+    assert local_cloud.endpoint_url == f"http://127.0.0.1:{port}"
+    assert local_cloud.env()["AWS_ENDPOINT_URL"] == local_cloud.endpoint_url
+    addresses = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)} - {
+        "127.0.0.1",
+        "::1",
+    }
+    for address in addresses:
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as sock:
+            sock.settimeout(0.5)
+            assert sock.connect_ex((address, port)) != 0, f"reachable on {address}"
+
+
+def test_clock_endpoint_reports_simulated_time_and_speed(local_cloud: Any) -> None:
+    def read() -> dict[str, float]:
+        with urllib.request.urlopen(f"{local_cloud.endpoint_url}/_localcloud/clock") as response:
+            return dict(json.load(response))
+
+    first = read()
+    time.sleep(0.05)
+    second = read()
+    assert first["speed"] == local_cloud.clock.speed
+    # 0.05 real seconds are speed × 0.05 simulated seconds (at least)
+    assert second["now"] - first["now"] >= 0.05 * local_cloud.clock.speed * 0.9
+    assert abs(second["now"] - local_cloud.clock.now()) < local_cloud.clock.speed
+
+
+def test_sim_clock_sleep_is_compressed(local_cloud: Any) -> None:
+    clock = local_cloud.clock
+    start_real, start_sim = time.monotonic(), clock.now()
+    clock.sleep(60)
+    assert time.monotonic() - start_real < 60 / clock.speed + 0.2
+    assert clock.now() - start_sim >= 60
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "operation"),
+    [
+        (
+            "sagemaker",
+            lambda c: c.create_inference_component(
+                InferenceComponentName="ic",
+                EndpointName="ep",
+                VariantName="AllTraffic",
+                Specification={"ModelName": "m"},
+                RuntimeConfig={"CopyCount": 1},
+            ),
+            "sagemaker:CreateInferenceComponent",
+        ),
+        ("sagemaker", lambda c: c.list_monitoring_schedules(), "sagemaker:ListMonitoringSchedules"),
+        (
+            "cloudwatch",
+            lambda c: c.describe_alarm_history(AlarmName="a"),
+            "cloudwatch:DescribeAlarmHistory",
+        ),
+    ],
+)
+def test_unimplemented_operation_fails_loudly(
+    local_cloud: Any, service: str, call: Any, operation: str
+) -> None:
+    client = local_cloud.client(service)
+    with pytest.raises(ClientError) as err:
+        call(client)
+    error = err.value.response["Error"]
+    assert error["Code"] == "NotImplemented"
+    assert f"the local cloud does not implement {operation}" in error["Message"]
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert err.value.response["ResponseMetadata"]["RetryAttempts"] == 0
+
+
+@pytest.mark.parametrize(
+    "instance_type", ["ml.g5.2xlarge", "ml.g6.xlarge", "ml.p4d.24xlarge", "ml.p5.48xlarge"]
+)
+def test_gpu_instance_types_moto_lacks_are_accepted(local_cloud: Any, instance_type: str) -> None:
+    put_model(local_cloud, "m")
+    sm = local_cloud.client("sagemaker")
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": "m",
+        "InitialInstanceCount": 1,
+        "InstanceType": instance_type,
+    }
+    sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[variant])
+    described = sm.describe_endpoint_config(EndpointConfigName="cfg")
+    assert described["ProductionVariants"][0]["InstanceType"] == instance_type
+
+
+def test_unknown_instance_type_and_duplicate_config_are_refused(local_cloud: Any) -> None:
+    put_model(local_cloud, "m")
+    sm = local_cloud.client("sagemaker")
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": "m",
+        "InitialInstanceCount": 1,
+        "InstanceType": "ml.g99.huge",
+    }
+    with pytest.raises(ClientError, match=r"ml\.g99\.huge"):
+        sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[variant])
+    variant["InstanceType"] = "ml.g5.xlarge"
+    sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[variant])
+    with pytest.raises(ClientError, match="Cannot create already existing endpoint configuration"):
+        sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[variant])
+
+
+def test_models_keep_network_isolation_and_refuse_duplicates(local_cloud: Any) -> None:
+    sm = local_cloud.client("sagemaker")
+    container = {"Image": "img", "ModelDataUrl": "s3://b/k"}
+    sm.create_model(
+        ModelName="iso",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        PrimaryContainer=container,
+        EnableNetworkIsolation=True,
+    )
+    assert sm.describe_model(ModelName="iso")["EnableNetworkIsolation"] is True
+    with pytest.raises(ClientError, match="Cannot create already existing model"):
+        sm.create_model(
+            ModelName="iso",
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+            PrimaryContainer=container,
+        )
+
+
+def test_model_package_group_delete_needs_an_empty_group(local_cloud: Any) -> None:
+    sm = local_cloud.client("sagemaker")
+    sm.create_model_package_group(ModelPackageGroupName="g")
+    arn = sm.create_model_package(
+        ModelPackageGroupName="g",
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/k"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+        CustomerMetadataProperties={"git_commit": "abc123"},
+        ModelMetrics={
+            "ModelQuality": {
+                "Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/m.json"}
+            }
+        },
+    )["ModelPackageArn"]
+    described = sm.describe_model_package(ModelPackageName=arn)
+    assert described["CustomerMetadataProperties"] == {"git_commit": "abc123"}
+    assert described["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == "s3://b/m.json"
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
+    with pytest.raises(ClientError, match="still holds 1 model package"):
+        sm.delete_model_package_group(ModelPackageGroupName="g")
+    sm.delete_model_package(ModelPackageName=arn)
+    sm.delete_model_package_group(ModelPackageGroupName="g")
+    assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+
+
+def test_s3_if_none_match_never_overwrites(local_cloud: Any) -> None:
+    s3 = local_cloud.client("s3")
+    s3.create_bucket(Bucket="audit-localcloud-test")
+    s3.put_object(Bucket="audit-localcloud-test", Key="r/1.json", Body=b"first", IfNoneMatch="*")
+    with pytest.raises(ClientError) as err:
+        s3.put_object(
+            Bucket="audit-localcloud-test", Key="r/1.json", Body=b"second", IfNoneMatch="*"
+        )
+    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert s3.get_object(Bucket="audit-localcloud-test", Key="r/1.json")["Body"].read() == b"first"
+
+
+def test_fault_hook_rejects_unknown_outcomes(local_cloud: Any) -> None:
+    request = urllib.request.Request(
+        f"{local_cloud.endpoint_url}/_localcloud/faults",
+        data=json.dumps({"endpoint": "ep", "outcome": "Exploded"}).encode(),
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request)
+    assert err.value.code == 400
+    assert "UpdateRollbackFailed" in json.load(err.value)["error"]
+
+
+def test_reset_empties_the_cloud(local_cloud: Any) -> None:
+    put_model(local_cloud, "m")
+    local_cloud.reset()
+    assert local_cloud.client("sagemaker").list_models()["Models"] == []
