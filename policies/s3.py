@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies import tokens
-from policies.model import Context, Finding, Resource, Rule, StackRule
+from policies.model import Context, Finding, Resource, Rule, StackCheck, StackRule
 from policies.values import CannotCheck, get, is_unknown, items, policy_document, statements
 from policies.values import text_list as as_list
 
@@ -162,7 +162,7 @@ def _kebab(camel: str) -> str:
 
 @dataclass(frozen=True)
 class _Plan:
-    """The plan's buckets and bucket settings, indexed for the join on ``bucket``."""
+    """The planned resources, with the lookups the bucket joins need."""
 
     resources: Sequence[Resource]
 
@@ -235,7 +235,7 @@ def log_targets(plan: _Plan) -> _LogTargets:
 Judge = Callable[[Resource, list[Resource], _Plan, Context], list[str]]
 
 
-def _per_bucket(what: str, types: frozenset[str], judge: Judge) -> Callable[..., list[Finding]]:
+def _per_bucket(what: str, types: frozenset[str], judge: Judge) -> StackCheck:
     """A stack check that finds each bucket's ``types`` settings and judges them."""
 
     def check(resources: Sequence[Resource], ctx: Context) -> list[Finding]:

@@ -110,3 +110,23 @@ def test_public_buckets_are_mandatory_s3_violations(tmp_path: Path) -> None:
     assert len(blocks) >= 3
     assert {(v.policy, v.resource) for v in found} == {(f, b) for f in flags for b in blocks}
     assert all(v.message.endswith("it must be true") for v in found)
+
+
+def test_rules_really_see_the_shipped_roles_and_key(
+    runs: dict[tuple[str, bool], OfflineRun],
+) -> None:
+    import copy
+    import json
+
+    resources = copy.deepcopy(runs["prod", False].resources)
+    access = next(r for r in resources if r.name.endswith("-training-access"))
+    document = json.loads(access.inputs["policy"])
+    document["Statement"].append({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    access.inputs["policy"] = json.dumps(document)
+    key = next(r for r in resources if r.type == "aws:kms/key:Key")
+    key.inputs["enableKeyRotation"] = False
+    found = {(v.policy, v.resource, v.level) for v in policies.evaluate(resources, "prod")}
+    assert found == {
+        ("iam-no-wildcard-resource", access.name, "mandatory"),
+        ("kms-key-rotation", key.name, "mandatory"),
+    }
