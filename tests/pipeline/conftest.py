@@ -85,8 +85,12 @@ def outputs_dict(stack: str = "test", **overrides: Any) -> dict[str, Any]:
         "region": REGION,
         "account_id": ACCOUNT,
         "kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/test",
-        "buckets": {"data": f"{prefix}-data", "model": model, "capture": f"{prefix}-capture",
-                    "access_logs": f"{prefix}-logs"},  # fmt: skip
+        "buckets": {
+            "data": f"{prefix}-data",
+            "model": model,
+            "capture": f"{prefix}-capture",
+            "access_logs": f"{prefix}-logs",
+        },  # fmt: skip
         "audit_s3_uri": f"s3://{model}/audit/",
         "ecr_repository_url": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{prefix}",
         "model_package_group_name": f"{prefix}-models",
@@ -102,8 +106,11 @@ def outputs_dict(stack: str = "test", **overrides: Any) -> dict[str, Any]:
             "checkpoint_s3_uri": f"s3://{model}/checkpoints/",
         },
         "endpoints": [endpoint_spec(stack)],
-        "quality_gate": {"thresholds": {"validation:accuracy": {"min": 0.8}}, "on_fail": "reject",
-                         "auto_approve": True},  # fmt: skip
+        "quality_gate": {
+            "thresholds": {"validation:accuracy": {"min": 0.8}},
+            "on_fail": "reject",
+            "auto_approve": True,
+        },  # fmt: skip
         "keep_endpoint_configs": 2,
         "tags": {"environment": "dev", "owner": "ml-platform", "cost-centre": "cc-1"},
     }
@@ -160,8 +167,10 @@ class Stack:
             source_dir=TRAINER,
             hyperparameters={"accuracy": str(accuracy), **hyper},
             channels={"train": f"s3://{self.outputs.buckets.data}/churn/train/"},
-            metric_definitions={"validation:accuracy": r"validation:accuracy=([0-9.]+)",
-                                "validation:loss": r"validation:loss=([0-9.]+)"},  # fmt: skip
+            metric_definitions={
+                "validation:accuracy": r"validation:accuracy=([0-9.]+)",
+                "validation:loss": r"validation:loss=([0-9.]+)",
+            },  # fmt: skip
         )
         return train(self.ctx, req)
 

@@ -20,13 +20,21 @@ def test_train_runs_the_entry_point_and_records_lineage(stack: Any) -> None:
     assert job["CheckpointConfig"]["S3Uri"].startswith(stack.outputs.training.checkpoint_s3_uri)
     assert job["StoppingCondition"]["MaxWaitTimeInSeconds"] == 7200
     assert json.loads(job["HyperParameters"]["sagemaker_program"]) == "train.py"
-    tags = {t["Key"]: t["Value"] for t in stack.sm().list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]}
+    tags = {
+        t["Key"]: t["Value"]
+        for t in stack.sm().list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    }
     assert tags["mlops:stack"] == "test" and tags["mlops:managed-by"] == "mlops-pipeline"
     assert tags["owner"] == "ml-platform"
     lineage = result.lineage
     assert lineage["git_commit"] and len(lineage["git_commit"].split("+")[0]) == 40
-    assert lineage["data"]["train"]["objects"] == 1 and len(lineage["data"]["train"]["manifest_sha256"]) == 64
-    assert [r.action for r in stack.audit()] == ["train"] and stack.audit()[0].outcome == "succeeded"
+    assert (
+        lineage["data"]["train"]["objects"] == 1
+        and len(lineage["data"]["train"]["manifest_sha256"]) == 64
+    )
+    assert [r.action for r in stack.audit()] == ["train"] and stack.audit()[
+        0
+    ].outcome == "succeeded"
 
 
 def test_failed_training_exits_with_the_reason_and_registers_nothing(stack: Any) -> None:
@@ -34,7 +42,9 @@ def test_failed_training_exits_with_the_reason_and_registers_nothing(stack: Any)
         stack.train(fail="nan loss")
     assert "Failed" in str(err.value) and "nan loss" in str(err.value)
     assert err.value.exit_code == 1
-    packages = stack.sm().list_model_packages(ModelPackageGroupName=stack.outputs.model_package_group_name)
+    packages = stack.sm().list_model_packages(
+        ModelPackageGroupName=stack.outputs.model_package_group_name
+    )
     assert packages["ModelPackageSummaryList"] == []
     assert stack.sm().list_endpoints()["Endpoints"] == []
     assert [(r.action, r.outcome) for r in stack.audit()] == [("train", "failed")]
@@ -86,15 +96,21 @@ def test_quality_gate_rejects_with_the_failing_metric(stack: Any) -> None:
 def test_quality_gate_skip_registers_nothing(make_stack: Any) -> None:
     from pipelines.registry import register
 
-    stack = make_stack(quality_gate={"thresholds": {"validation:accuracy": {"min": 0.8}}, "on_fail": "skip"})
+    stack = make_stack(
+        quality_gate={"thresholds": {"validation:accuracy": {"min": 0.8}}, "on_fail": "skip"}
+    )
     job = stack.train(accuracy=0.5)
     with pytest.raises(QualityGateFailed, match="not registered"):
         register(stack.ctx, job.job_name)
-    listed = stack.sm().list_model_packages(ModelPackageGroupName=stack.outputs.model_package_group_name)
+    listed = stack.sm().list_model_packages(
+        ModelPackageGroupName=stack.outputs.model_package_group_name
+    )
     assert listed["ModelPackageSummaryList"] == []
 
 
-def test_without_auto_approve_the_package_waits_for_approval_then_approve_and_reject(make_stack: Any) -> None:
+def test_without_auto_approve_the_package_waits_for_approval_then_approve_and_reject(
+    make_stack: Any,
+) -> None:
     from pipelines.registry import register, set_approval
 
     stack = make_stack(quality_gate={})
@@ -105,4 +121,7 @@ def test_without_auto_approve_the_package_waits_for_approval_then_approve_and_re
     assert approved.status == "Approved"
     rejected = set_approval(stack.ctx, approved.arn, "Rejected", "regression found")
     assert rejected.status == "Rejected"
-    assert [(r.action, r.outcome) for r in stack.audit()][-2:] == [("approve", "succeeded"), ("reject", "succeeded")]
+    assert [(r.action, r.outcome) for r in stack.audit()][-2:] == [
+        ("approve", "succeeded"),
+        ("reject", "succeeded"),
+    ]

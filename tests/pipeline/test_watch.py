@@ -28,7 +28,9 @@ CANARY = {
 }
 
 
-def _desc(status: str, config: str, *, baking_since: float | None = None, reason: str = "") -> dict[str, Any]:
+def _desc(
+    status: str, config: str, *, baking_since: float | None = None, reason: str = ""
+) -> dict[str, Any]:
     d: dict[str, Any] = {"EndpointStatus": status, "EndpointConfigName": config}
     if reason:
         d["FailureReason"] = reason
@@ -37,7 +39,10 @@ def _desc(status: str, config: str, *, baking_since: float | None = None, reason
         d["PendingDeploymentSummary"] = {
             "EndpointConfigName": NEW,
             "ProductionVariants": [
-                {"VariantName": "AllTraffic", "VariantStatus": [{"Status": "Baking", "StartTime": start}]}
+                {
+                    "VariantName": "AllTraffic",
+                    "VariantStatus": [{"Status": "Baking", "StartTime": start}],
+                }
             ],
         }
     return d
@@ -93,7 +98,8 @@ def test_inservice_on_old_config_before_the_update_shows_is_not_yet_a_verdict() 
     # Eventual consistency: the first describe may still show the old config InService.
     clock = FakeClock()
     timeline = Timeline(
-        clock, [(0, _desc("InService", OLD)), (2, _desc("Updating", OLD)), (50, _desc("InService", NEW))]
+        clock,
+        [(0, _desc("InService", OLD)), (2, _desc("Updating", OLD)), (50, _desc("InService", NEW))],
     )
     result = _watch(clock, timeline)
     assert result.verdict is Verdict.DEPLOYED
@@ -121,11 +127,14 @@ def test_canary_success_sleeps_through_the_bake_and_decides_within_seconds() -> 
 
 
 @pytest.mark.parametrize(
-    ("status", "verdict"), [("Failed", Verdict.FAILED), ("UpdateRollbackFailed", Verdict.NEEDS_OPERATOR)]
+    ("status", "verdict"),
+    [("Failed", Verdict.FAILED), ("UpdateRollbackFailed", Verdict.NEEDS_OPERATOR)],
 )
 def test_failed_and_update_rollback_failed(status: str, verdict: Verdict) -> None:
     clock = FakeClock()
-    timeline = Timeline(clock, [(0, _desc("Updating", OLD)), (40, _desc(status, OLD, reason="boom"))])
+    timeline = Timeline(
+        clock, [(0, _desc("Updating", OLD)), (40, _desc(status, OLD, reason="boom"))]
+    )
     result = _watch(clock, timeline)
     assert result.verdict is verdict
     assert result.failure_reason and "boom" in result.failure_reason
@@ -133,7 +142,9 @@ def test_failed_and_update_rollback_failed(status: str, verdict: Verdict) -> Non
 
 def test_inservice_on_a_third_config_needs_an_operator() -> None:
     clock = FakeClock()
-    timeline = Timeline(clock, [(0, _desc("Updating", OLD)), (10, _desc("InService", "someone-else"))])
+    timeline = Timeline(
+        clock, [(0, _desc("Updating", OLD)), (10, _desc("InService", "someone-else"))]
+    )
     result = _watch(clock, timeline)
     assert result.verdict is Verdict.NEEDS_OPERATOR
     assert "someone-else" in (result.failure_reason or "")
