@@ -30,9 +30,10 @@ def policy_name(endpoint: str) -> str:
 def is_registered(ctx: Context, endpoint: str, variant: str) -> bool:
     with aws_call("DescribeScalableTargets"):
         found = ctx.aws.autoscaling.describe_scalable_targets(
-            ServiceNamespace=NAMESPACE, ResourceIds=[resource_id(endpoint, variant)],
+            ServiceNamespace=NAMESPACE,
+            ResourceIds=[resource_id(endpoint, variant)],
             ScalableDimension=DIMENSION,
-        )  # fmt: skip
+        )
     return bool(found.get("ScalableTargets"))
 
 
@@ -66,8 +67,11 @@ def register(ctx: Context, spec: ServingSpec, variant: str) -> bool:
                 "ScaleOutCooldown": a.scale_out_cooldown_seconds,
             },
         )
-    ctx.event("autoscaling.registered", f"autoscaling registered on {rid} "
-              f"({a.min_instances}-{a.max_instances} instances)", resource=rid)  # fmt: skip
+    ctx.event(
+        "autoscaling.registered",
+        f"autoscaling registered on {rid} ({a.min_instances}-{a.max_instances} instances)",
+        resource=rid,
+    )
     return True
 
 
@@ -84,9 +88,11 @@ def deregister(ctx: Context, endpoint: str, variant: str) -> bool:
         with aws_call(f"DeleteScalingPolicy {policy['PolicyName']}"):
             try:
                 ctx.aws.autoscaling.delete_scaling_policy(
-                    PolicyName=policy["PolicyName"], ServiceNamespace=NAMESPACE,
-                    ResourceId=rid, ScalableDimension=DIMENSION,
-                )  # fmt: skip
+                    PolicyName=policy["PolicyName"],
+                    ServiceNamespace=NAMESPACE,
+                    ResourceId=rid,
+                    ScalableDimension=DIMENSION,
+                )
             except Exception as exc:
                 if not is_not_found(exc):
                     raise

@@ -34,9 +34,17 @@ MAX_ATTEMPTS = 5
 """botocore standard mode: 1 call + 4 retries with exponential backoff and jitter."""
 
 THROTTLING_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
-     "RequestLimitExceeded", "SlowDown", "ServiceUnavailable", "InternalFailure"}
-)  # fmt: skip
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalFailure",
+    }
+)
 
 
 def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
@@ -136,8 +144,15 @@ def error_message(exc: BaseException) -> str:
 def is_not_found(exc: BaseException) -> bool:
     """SageMaker says 'not found' with a ValidationException ("Could not find …")."""
     code = error_code(exc)
-    if code in {"ResourceNotFound", "ResourceNotFoundException", "NoSuchKey", "404", "NotFound",
-                "NoSuchEntity", "ObjectNotFoundException"}:  # fmt: skip
+    if code in {
+        "ResourceNotFound",
+        "ResourceNotFoundException",
+        "NoSuchKey",
+        "404",
+        "NotFound",
+        "NoSuchEntity",
+        "ObjectNotFoundException",
+    }:
         return True
     text = error_message(exc).lower()
     return code == "ValidationException" and ("could not find" in text or "not found" in text)

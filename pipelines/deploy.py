@@ -234,9 +234,11 @@ def endpoint_config_request(
             "DestinationS3Uri": dc.destination_s3_uri,
             "KmsKeyId": dc.kms_key_arn,
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-            "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"],
-                                         "JsonContentTypes": ["application/json"]},
-        }  # fmt: skip
+            "CaptureContentTypeHeader": {
+                "CsvContentTypes": ["text/csv"],
+                "JsonContentTypes": ["application/json"],
+            },
+        }
     return request
 
 
@@ -397,8 +399,9 @@ def _create(
         "deploy", "succeeded", inputs, config=config, created=True, watch=result.to_json()
     )
     set_rollout_tags(ctx, _arn(ctx, name), {LAST_ROLLOUT_TAG: "created"})
-    return DeployResult("created", name, config, package.arn, watch=result,
-                        message=f"created {name} on {config}")  # fmt: skip
+    return DeployResult(
+        "created", name, config, package.arn, watch=result, message=f"created {name} on {config}"
+    )
 
 
 def _arn(ctx: Context, name: str) -> str:
@@ -442,12 +445,24 @@ def _watch(
         return result
     details = {"config": target, "previous_config": old, "watch": result.to_json()}
     if result.verdict is Verdict.ROLLED_BACK:
-        ctx.audit.record(action, "rolled_back", inputs, alarm=result.alarm,
-                         failure_reason=result.failure_reason, **details)  # fmt: skip
+        ctx.audit.record(
+            action,
+            "rolled_back",
+            inputs,
+            alarm=result.alarm,
+            failure_reason=result.failure_reason,
+            **details,
+        )
         _tag_quietly(ctx, name, {LAST_ROLLOUT_TAG: "rolled_back"})
         raise RolledBack(result.summary() + "; the old config and model are kept")
-    ctx.audit.record(action, "needs_operator", inputs, verdict=result.verdict.value,
-                     failure_reason=result.failure_reason, **details)  # fmt: skip
+    ctx.audit.record(
+        action,
+        "needs_operator",
+        inputs,
+        verdict=result.verdict.value,
+        failure_reason=result.failure_reason,
+        **details,
+    )
     _tag_quietly(ctx, name, {LAST_ROLLOUT_TAG: result.verdict.value})
     raise RolloutNeedsOperator(result.summary() + "; nothing was deleted - a person must look")
 
@@ -509,8 +524,12 @@ def rollout(
             action, outcome, inputs, config=target, previous_config=old, error=str(exc)
         )
         raise
-    ctx.event("deploy.update", f"updating {name}: {old} → {target} "
-              f"({spec.deployment.strategy})", config=target, previous=old)  # fmt: skip
+    ctx.event(
+        "deploy.update",
+        f"updating {name}: {old} → {target} ({spec.deployment.strategy})",
+        config=target,
+        previous=old,
+    )
     try:
         result = _watch(
             ctx, spec, target, old, WatchPlan.for_update(deployment_config), inputs, action
@@ -527,11 +546,26 @@ def rollout(
     if cleanup:
         _await_termination_wait(ctx, spec, started, result)
         cleaned = cleanup_old(ctx, spec, live=target, previous=old)
-    ctx.audit.record(action, "succeeded", inputs, config=target, previous_config=old,
-                     cleaned_up=cleaned, watch=result.to_json())  # fmt: skip
+    ctx.audit.record(
+        action,
+        "succeeded",
+        inputs,
+        config=target,
+        previous_config=old,
+        cleaned_up=cleaned,
+        watch=result.to_json(),
+    )
     outcome = "deployed" if action == "deploy" else "rolled_back"
-    return DeployResult(outcome, name, target, package_arn, previous_config=old, watch=result,
-                        cleaned=cleaned, message=result.summary())  # fmt: skip
+    return DeployResult(
+        outcome,
+        name,
+        target,
+        package_arn,
+        previous_config=old,
+        watch=result,
+        cleaned=cleaned,
+        message=result.summary(),
+    )
 
 
 def _await_termination_wait(
@@ -563,9 +597,10 @@ def endpoint_configs(ctx: Context, endpoint: str) -> list[dict[str, Any]]:
         with aws_call("ListEndpointConfigs"):
             page = sm.list_endpoint_configs(**kwargs)
         out.extend(
-            dict(c) for c in page.get("EndpointConfigs", [])
+            dict(c)
+            for c in page.get("EndpointConfigs", [])
             if str(c["EndpointConfigName"]).startswith(f"{endpoint}-p")
-        )  # fmt: skip
+        )
         token = page.get("NextToken")
         if not token:
             break
@@ -603,16 +638,20 @@ def cleanup_old(ctx: Context, spec: ServingSpec, *, live: str, previous: str | N
                     if not is_not_found(exc):
                         raise
     if deleted:
-        ctx.event("deploy.cleanup", f"deleted {len(deleted)} old resources of {spec.endpoint_name}",
-                  deleted=deleted)  # fmt: skip
+        ctx.event(
+            "deploy.cleanup",
+            f"deleted {len(deleted)} old resources of {spec.endpoint_name}",
+            deleted=deleted,
+        )
     return deleted
 
 
 # ----------------------------------------------------------------------------- rollback
 
 
-def rollback(ctx: Context, endpoint: str, *, to_config: str | None = None,
-             wait_if_busy_seconds: float = 0.0) -> DeployResult:  # fmt: skip
+def rollback(
+    ctx: Context, endpoint: str, *, to_config: str | None = None, wait_if_busy_seconds: float = 0.0
+) -> DeployResult:
     """FAULTS 19: back to the previous live config through the same guarded update + watch."""
     spec = serving_spec(ctx, endpoint)
     name = spec.endpoint_name

@@ -25,10 +25,14 @@ def endpoint_status(ctx: Context) -> list[dict[str, Any]]:
     for spec in ctx.outputs.endpoints:
         state = read_endpoint(ctx, spec.endpoint_name)
         last = next(
-            (r for r in reversed(records)
-             if r.action in ("deploy", "rollback") and r.inputs.get("endpoint") == spec.endpoint_name),
+            (
+                r
+                for r in reversed(records)
+                if r.action in ("deploy", "rollback")
+                and r.inputs.get("endpoint") == spec.endpoint_name
+            ),
             None,
-        )  # fmt: skip
+        )
         row: dict[str, Any] = {
             "name": spec.name,
             "endpoint": spec.endpoint_name,
@@ -43,8 +47,12 @@ def endpoint_status(ctx: Context) -> list[dict[str, Any]]:
             "last_action": None,
         }
         if last is not None:
-            row["last_action"] = {"action": last.action, "outcome": last.outcome, "when": last.when,
-                                  "who": last.who}  # fmt: skip
+            row["last_action"] = {
+                "action": last.action,
+                "outcome": last.outcome,
+                "when": last.when,
+                "who": last.who,
+            }
             row["last_rollout"] = row["last_rollout"] or last.outcome
         out.append(row)
     return out
@@ -108,8 +116,14 @@ def teardown(ctx: Context, *, include_packages: bool = False) -> list[str]:
         if include_packages:
             group = ctx.outputs.model_package_group_name
             with aws_call("ListModelPackages"):
-                packages = list(_paged(sm.list_model_packages, "ModelPackageSummaryList",
-                                       ModelPackageGroupName=group, MaxResults=100))  # fmt: skip
+                packages = list(
+                    _paged(
+                        sm.list_model_packages,
+                        "ModelPackageSummaryList",
+                        ModelPackageGroupName=group,
+                        MaxResults=100,
+                    )
+                )
             for p in packages:
                 arn = p["ModelPackageArn"]
                 _delete(

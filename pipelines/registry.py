@@ -183,11 +183,18 @@ def _upload_metrics(
 ) -> str:
     bucket = ctx.outputs.buckets.model
     key = f"model-metrics/{job_name}.json"
-    body = {"training_job": job_name, "metrics": {k: {"value": v} for k, v in metrics.items()},
-            "lineage": lineage}  # fmt: skip
+    body = {
+        "training_job": job_name,
+        "metrics": {k: {"value": v} for k, v in metrics.items()},
+        "lineage": lineage,
+    }
     with aws_call("upload model metrics"):
-        ctx.aws.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(body, sort_keys=True).encode(),
-                              ContentType="application/json")  # fmt: skip
+        ctx.aws.s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=json.dumps(body, sort_keys=True).encode(),
+            ContentType="application/json",
+        )
     return f"s3://{bucket}/{key}"
 
 
@@ -249,8 +256,14 @@ def register(
     gate = QualityGate.model_validate(ctx.outputs.quality_gate or {})
     failures = gate_failures(gate, metrics)
     if failures and gate.on_fail == "skip":
-        ctx.audit.record("register", "gate_failed", inputs, registered=False,
-                         gate_failures=failures, metrics=metrics)  # fmt: skip
+        ctx.audit.record(
+            "register",
+            "gate_failed",
+            inputs,
+            registered=False,
+            gate_failures=failures,
+            metrics=metrics,
+        )
         raise QualityGateFailed(
             f"training job {job_name} did not pass the quality gate; not registered (on_fail: skip): "
             + "; ".join(failures)
@@ -277,8 +290,15 @@ def register(
     package = describe_package(ctx, arn)
     ctx.event("register.done", f"registered {arn} as {approval}", arn=arn, status=approval)
     outcome = "rejected" if failures else "succeeded"
-    ctx.audit.record("register", outcome, inputs, model_package_arn=arn, approval_status=approval,
-                     gate_failures=failures, metrics=metrics)  # fmt: skip
+    ctx.audit.record(
+        "register",
+        outcome,
+        inputs,
+        model_package_arn=arn,
+        approval_status=approval,
+        gate_failures=failures,
+        metrics=metrics,
+    )
     result = RegisterResult(package, approval, failures, metrics)
     if failures:
         raise QualityGateFailed(
@@ -334,16 +354,23 @@ def promote(src: Context, dst: Context, ref: str) -> Package:
         with aws_call("copy model artifact"):
             s_bucket, s_key = split_s3_uri(package.model_data_url)
             model_key = f"{prefix}/{s_key.rsplit('/', 1)[-1]}"
-            dst.aws.s3.copy_object(Bucket=dst_bucket, Key=model_key,
-                                   CopySource={"Bucket": s_bucket, "Key": s_key})  # fmt: skip
+            dst.aws.s3.copy_object(
+                Bucket=dst_bucket, Key=model_key, CopySource={"Bucket": s_bucket, "Key": s_key}
+            )
             metrics_uri = f"s3://{dst_bucket}/{prefix}/metrics.json"
             if package.metrics_uri:
                 m_bucket, m_key = split_s3_uri(package.metrics_uri)
-                dst.aws.s3.copy_object(Bucket=dst_bucket, Key=f"{prefix}/metrics.json",
-                                       CopySource={"Bucket": m_bucket, "Key": m_key})  # fmt: skip
+                dst.aws.s3.copy_object(
+                    Bucket=dst_bucket,
+                    Key=f"{prefix}/metrics.json",
+                    CopySource={"Bucket": m_bucket, "Key": m_key},
+                )
             else:
-                dst.aws.s3.put_object(Bucket=dst_bucket, Key=f"{prefix}/metrics.json",
-                                      Body=json.dumps({"metrics": package.metrics}).encode())  # fmt: skip
+                dst.aws.s3.put_object(
+                    Bucket=dst_bucket,
+                    Key=f"{prefix}/metrics.json",
+                    Body=json.dumps({"metrics": package.metrics}).encode(),
+                )
         metadata = {**package.metadata, "mlops:promoted-from": _meta(package.arn)}
         arn = _create_package(
             dst,
@@ -361,7 +388,12 @@ def promote(src: Context, dst: Context, ref: str) -> Package:
         dst.audit.record("promote", "failed", inputs, error=str(exc))
         src.audit.record("promote", "failed", inputs, error=str(exc))
         raise
-    dst.audit.record("promote", "succeeded", inputs, model_package_arn=arn,
-                     approval_status="PendingManualApproval")  # fmt: skip
+    dst.audit.record(
+        "promote",
+        "succeeded",
+        inputs,
+        model_package_arn=arn,
+        approval_status="PendingManualApproval",
+    )
     src.audit.record("promote", "succeeded", inputs, promoted_to=arn)
     return describe_package(dst, arn)

@@ -196,8 +196,12 @@ def wait_for_job(ctx: Context, job_name: str, budget_seconds: float) -> dict[str
         secondary = str(job.get("SecondaryStatus", ""))
         if f"{status}/{secondary}" != last:
             last = f"{status}/{secondary}"
-            ctx.event("training.status", f"training job {job_name}: {status} ({secondary})",
-                      status=status, secondary=secondary)  # fmt: skip
+            ctx.event(
+                "training.status",
+                f"training job {job_name}: {status} ({secondary})",
+                status=status,
+                secondary=secondary,
+            )
         if status in TERMINAL:
             return job
         if ctx.clock.now() - start > budget_seconds:

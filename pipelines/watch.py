@@ -152,12 +152,14 @@ def variant_phases(describe: dict[str, Any]) -> list[dict[str, Any]]:
     pending = (describe.get("PendingDeploymentSummary") or {}).get("ProductionVariants") or []
     for variant in [*(describe.get("ProductionVariants") or []), *pending]:
         for vs in variant.get("VariantStatus") or []:
-            out.append({
-                "variant": variant.get("VariantName"),
-                "status": vs.get("Status"),
-                "message": vs.get("StatusMessage"),
-                "start": _epoch(vs.get("StartTime")),
-            })  # fmt: skip
+            out.append(
+                {
+                    "variant": variant.get("VariantName"),
+                    "status": vs.get("Status"),
+                    "message": vs.get("StatusMessage"),
+                    "start": _epoch(vs.get("StartTime")),
+                }
+            )
     return out
 
 

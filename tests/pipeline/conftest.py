@@ -90,7 +90,7 @@ def outputs_dict(stack: str = "test", **overrides: Any) -> dict[str, Any]:
             "model": model,
             "capture": f"{prefix}-capture",
             "access_logs": f"{prefix}-logs",
-        },  # fmt: skip
+        },
         "audit_s3_uri": f"s3://{model}/audit/",
         "ecr_repository_url": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{prefix}",
         "model_package_group_name": f"{prefix}-models",
@@ -110,7 +110,7 @@ def outputs_dict(stack: str = "test", **overrides: Any) -> dict[str, Any]:
             "thresholds": {"validation:accuracy": {"min": 0.8}},
             "on_fail": "reject",
             "auto_approve": True,
-        },  # fmt: skip
+        },
         "keep_endpoint_configs": 2,
         "tags": {"environment": "dev", "owner": "ml-platform", "cost-centre": "cc-1"},
     }
@@ -131,12 +131,19 @@ def provision(cloud: Any, outputs: StackOutputs) -> None:
     for spec in outputs.endpoints:
         for alarm in spec.rollback_alarm_names:
             cw.put_metric_alarm(
-                AlarmName=alarm, Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
-                Dimensions=[{"Name": "EndpointName", "Value": spec.endpoint_name},
-                            {"Name": "VariantName", "Value": spec.variant_name}],
-                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                AlarmName=alarm,
+                Namespace="AWS/SageMaker",
+                MetricName="Invocation5XXErrors",
+                Dimensions=[
+                    {"Name": "EndpointName", "Value": spec.endpoint_name},
+                    {"Name": "VariantName", "Value": spec.variant_name},
+                ],
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1.0,
                 ComparisonOperator="GreaterThanOrEqualToThreshold",
-            )  # fmt: skip
+            )
     s3.put_object(Bucket=outputs.buckets.data, Key="churn/train/data.csv", Body=b"a,b\n1,2\n")
 
 
@@ -155,8 +162,11 @@ class Stack:
         from pipelines.context import make_context
 
         events = self.events
-        return make_context(self.outputs, events.append,
-                            aws=Aws(region=self.outputs.region, endpoint=self.cloud.endpoint_url))  # fmt: skip
+        return make_context(
+            self.outputs,
+            events.append,
+            aws=Aws(region=self.outputs.region, endpoint=self.cloud.endpoint_url),
+        )
 
     def train(self, accuracy: float = 0.9, **hyper: str) -> Any:
         from pipelines.training import TrainRequest, train
@@ -170,7 +180,7 @@ class Stack:
             metric_definitions={
                 "validation:accuracy": r"validation:accuracy=([0-9.]+)",
                 "validation:loss": r"validation:loss=([0-9.]+)",
-            },  # fmt: skip
+            },
         )
         return train(self.ctx, req)
 
