@@ -1,0 +1,79 @@
+"""Small helpers the components share: the account/region context, resource options for
+stateful resources, and JSON documents that may contain Outputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import Retention, UnsafeConfig
+from components.iam import partition_of
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    """Where the stack deploys: plain strings, known at plan time (invokes run in preview)."""
+
+    account_id: str
+    region: str
+    partition: str
+
+
+def aws_context(
+    account_id: str | None = None, region: str | None = None, partition: str | None = None
+) -> AwsContext:
+    """The given values, else ``aws.get_caller_identity()`` / ``aws.get_region()``."""
+    if account_id is None:
+        account_id = aws.get_caller_identity().account_id
+    if region is None:
+        region = aws.get_region().region
+    return AwsContext(
+        account_id=account_id, region=region, partition=partition or partition_of(region)
+    )
+
+
+@dataclass(frozen=True)
+class Protection:
+    """How stateful resources (key, buckets, repository, model package group) are kept."""
+
+    protect: bool
+    """`pulumi destroy` refuses to delete them until unprotected."""
+    retain_on_delete: bool
+    """Deleting them from the stack leaves the cloud resource in place."""
+
+    @classmethod
+    def of(cls, retention: Retention, unsafe: UnsafeConfig | None = None) -> Protection:
+        """RETAIN → protect + retain_on_delete (``unsafe.unprotected_stateful`` drops protect);
+        DESTROY → neither."""
+        retain = retention is Retention.RETAIN
+        unprotected = unsafe is not None and unsafe.unprotected_stateful
+        return cls(protect=retain and not unprotected, retain_on_delete=retain)
+
+
+def stateful_options(
+    parent: pulumi.Resource | None, protection: Protection, **extra: Any
+) -> pulumi.ResourceOptions:
+    """Resource options for a stateful child (pure: tests check it, mocks cannot see options)."""
+    return pulumi.ResourceOptions(
+        parent=parent,
+        protect=protection.protect,
+        retain_on_delete=protection.retain_on_delete,
+        **extra,
+    )
+
+
+def child_options(parent: pulumi.Resource, **extra: Any) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, **extra)
+
+
+def json_output(value: Any) -> pulumi.Output[str]:
+    """``json.dumps`` of a document that may hold Outputs anywhere inside (stable key order)."""
+    return pulumi.Output.from_input(value).apply(lambda v: json.dumps(v, sort_keys=False))
+
+
+def tags_for(base: dict[str, str], **extra: str) -> dict[str, str]:
+    return {**base, **extra}

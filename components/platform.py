@@ -1,0 +1,228 @@
+"""``MLOpsPlatform``: one environment's whole platform, and the ``StackOutputs`` it exports.
+
+Order: the platform key; the artifact store, model registry and training compute that
+it encrypts; then ``Monitoring`` (alarms exist before any endpoint) and one
+``GpuEndpoint`` per configured endpoint, wired to its rollback alarms.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NotRequired, TypedDict, TypeVar
+
+import pulumi
+from pydantic import TypeAdapter
+
+from components import naming, tags
+from components._resources import Protection, aws_context
+from components.config import EnvironmentConfig
+from components.contract import CONTRACT_VERSION, StackOutputs
+from components.kms import PlatformKey
+from components.monitoring import Monitoring, MonitoringArgs
+from components.registry import ModelRegistry
+from components.serving import GpuEndpoint, GpuEndpointArgs
+from components.storage import ArtifactStore
+from components.training import TrainingCompute
+
+MANAGED_BY_PULUMI = "pulumi"
+T = TypeVar("T")
+
+
+class MLOpsPlatformArgs(TypedDict):
+    config: EnvironmentConfig
+    """The validated ``mlops:platform`` object of the stack file."""
+    project: str
+    """Physical names start with ``<project>-<environment>`` (the stack program passes
+    ``pulumi.get_project()``)."""
+    stack: str
+    """Recorded in the outputs and the ``mlops:stack`` tag."""
+    account_id: NotRequired[str]
+    """Default: ``aws.get_caller_identity()``."""
+    region: NotRequired[str]
+    """Default: ``aws.get_region()`` (the stack's ``aws:region``)."""
+
+
+def resource_tags(config: EnvironmentConfig, project: str, stack: str) -> dict[str, str]:
+    """What every stack resource carries: the environment's tags + ``mlops:managed-by``."""
+    return {**tags.base_tags(config, project, stack), tags.MANAGED_BY: MANAGED_BY_PULUMI}
+
+
+def validate_outputs(values: dict[str, Any]) -> dict[str, Any]:
+    """The exported JSON: exactly ``StackOutputs.model_dump(mode="json")``."""
+    return StackOutputs.model_validate(values).model_dump(mode="json")
+
+
+def dump_field(field: str, value: Any) -> Any:
+    """One contract field validated and dumped on its own (for per-field stack outputs)."""
+    annotation = StackOutputs.model_fields[field].annotation
+    assert annotation is not None
+    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+    return adapter.dump_python(adapter.validate_python(value), mode="json")
+
+
+def _entry(key: str) -> Callable[[dict[str, T]], T]:
+    """``Output[dict].apply(_entry(k))`` → the value at ``k``."""
+
+    def pick(mapping: dict[str, T]) -> T:
+        return mapping[key]
+
+    return pick
+
+
+class MLOpsPlatform(pulumi.ComponentResource):
+    """Key, buckets, registry, training role, monitoring and endpoint specs of one
+    environment; ``outputs`` is the validated ``StackOutputs`` contract."""
+
+    outputs: pulumi.Output[dict[str, Any]]
+    """``StackOutputs`` as JSON, validated (the apply fails the program if it does not)."""
+    output_fields: dict[str, pulumi.Output[Any]]
+    """One Output per contract field (each validated on its own; known per field in preview)."""
+
+    def __init__(
+        self, name: str, args: MLOpsPlatformArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:platform:MLOpsPlatform", name, None, opts)
+        config, project, stack = args["config"], args["project"], args["stack"]
+        env = config.environment.value
+        ctx = aws_context(args.get("account_id"), args.get("region"))
+        resource_tag_set = resource_tags(config, project, stack)
+        protection = Protection.of(config.storage.retention, config.unsafe)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.key = PlatformKey(
+            f"{name}-key",
+            {
+                "alias": naming.prefix(project, env),
+                "retention": config.storage.retention,
+                "protect": protection.protect,
+                "tags": resource_tag_set,
+                "account_id": ctx.account_id,
+                "region": ctx.region,
+            },
+            child,
+        )
+        key_arn = self.key.arn
+        self.storage = ArtifactStore(
+            f"{name}-storage",
+            {
+                "project": project,
+                "environment": env,
+                "kms_key_arn": key_arn,
+                "storage": config.storage,
+                "unsafe": config.unsafe,
+                "tags": resource_tag_set,
+                "account_id": ctx.account_id,
+                "region": ctx.region,
+            },
+            child,
+        )
+        self.registry = ModelRegistry(
+            f"{name}-registry",
+            {
+                "project": project,
+                "environment": env,
+                "kms_key_arn": key_arn,
+                "registry": config.registry,
+                "retention": config.storage.retention,
+                "unsafe": config.unsafe,
+                "tags": resource_tag_set,
+                "account_id": ctx.account_id,
+                "region": ctx.region,
+            },
+            child,
+        )
+        self.training = TrainingCompute(
+            f"{name}-training",
+            {
+                "project": project,
+                "environment": env,
+                "kms_key_arn": key_arn,
+                "data_bucket": self.storage.bucket_names["data"],
+                "model_bucket": self.storage.bucket_names["model"],
+                "repository_arn": self.registry.repository_arn,
+                "model_package_group_name": self.registry.plan.group_name,
+                "training": config.training,
+                "tags": resource_tag_set,
+                "account_id": ctx.account_id,
+                "region": ctx.region,
+            },
+            child,
+        )
+        self.monitoring = Monitoring(
+            f"{name}-monitoring",
+            MonitoringArgs(
+                project=project,
+                environment=env,
+                endpoints=list(config.endpoints),
+                monitoring=config.monitoring,
+                kms_key_arn=key_arn,
+                tags=resource_tag_set,
+                region=ctx.region,
+                protect_logs=protection.protect,
+            ),
+            child,
+        )
+        self.endpoints: list[GpuEndpoint] = []
+        for ep in config.endpoints:
+            self.endpoints.append(
+                GpuEndpoint(
+                    f"{name}-{ep.name}",
+                    GpuEndpointArgs(
+                        project=project,
+                        environment=env,
+                        endpoint=ep,
+                        kms_key_arn=key_arn,
+                        model_bucket_arn=self.storage.bucket_arns["model"],
+                        capture_bucket_name=self.storage.bucket_names["capture"],
+                        ecr_repository_arn=self.registry.repository_arn,
+                        rollback_alarm_names=self.monitoring.rollback_alarm_names[ep.name],
+                        rollback_alarm_arns=self.monitoring.rollback_alarm_arns.apply(
+                            _entry(ep.name)
+                        ),
+                        alarm_names=self.monitoring.alarm_names[ep.name],
+                        log_group_arn=self.monitoring.log_group_arns.apply(_entry(ep.name)),
+                        subnet_ids=list(config.training.vpc.subnet_ids)
+                        if config.training.vpc
+                        else [],
+                        security_group_ids=self.training.security_group_ids,
+                        tags=resource_tag_set,
+                    ),
+                    child,
+                )
+            )
+
+        raw: dict[str, Any] = {
+            "contract_version": CONTRACT_VERSION,
+            "project": project,
+            "stack": stack,
+            "environment": env,
+            "region": ctx.region,
+            "account_id": ctx.account_id,
+            "kms_key_arn": key_arn,
+            "buckets": {
+                "data": self.storage.bucket_names["data"],
+                "model": self.storage.bucket_names["model"],
+                "capture": self.storage.bucket_names["capture"],
+                "access_logs": self.storage.bucket_names["access-logs"],
+            },
+            "audit_s3_uri": self.storage.audit_s3_uri,
+            "ecr_repository_url": self.registry.repository_url,
+            "model_package_group_name": self.registry.model_package_group_name,
+            "sagemaker_execution_role_arn": self.training.role_arn,
+            "training": self.training.defaults,
+            "endpoints": [e.spec for e in self.endpoints],
+            "alerts_topic_arn": self.monitoring.alerts_topic_arn,
+            "quality_gate": config.quality_gate.model_dump(mode="json"),
+            "keep_endpoint_configs": config.keep_endpoint_configs,
+            "tags": tags.base_tags(config, project, stack),
+        }
+        missing = set(StackOutputs.model_fields) - set(raw)
+        if missing:  # a contract field added without wiring it here
+            raise ValueError(f"MLOpsPlatform does not produce contract fields {sorted(missing)}")
+        self.output_fields = {
+            k: pulumi.Output.from_input(v).apply(functools.partial(dump_field, k))
+            for k, v in raw.items()
+        }
+        self.outputs = pulumi.Output.from_input(raw).apply(validate_outputs)
+        self.register_outputs({"outputs": self.outputs})
