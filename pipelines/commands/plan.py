@@ -4,10 +4,10 @@ No Pulumi CLI, no AWS credentials: the real stack program runs with the stack fi
 config (``stacks.offline.run_offline``). ``--json`` prints one object::
 
     {"stack": str, "resources": [{"type", "name", "inputs"}], "outputs": {...},
-     "warnings": [...]}
+     "warnings": [...], "violations": [{"policy", "resource", "level", "message"}]}
 
-``plan_payload`` builds that object from an ``OfflineRun``: the seam where policy
-results (``"violations"``) join the plan.
+The security policy pack (``policies``) runs over the planned resources: exit 1 when a
+mandatory rule fails, 2 on a configuration error, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pipelines.console import Console
 from pipelines.errors import BadInput, MlopsError
 
 if TYPE_CHECKING:
+    from policies import Violation
     from stacks.offline import OfflineRun
 
 DEFAULT_STACK = "dev"
@@ -54,8 +55,12 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def plan_payload(run: OfflineRun, *, components: bool = True) -> dict[str, Any]:
+def plan_payload(
+    run: OfflineRun, violations: list[Violation] | None = None, *, components: bool = True
+) -> dict[str, Any]:
     """The ``--json`` object for an offline run (resources sorted by name, then type)."""
+    from policies import report
+
     resources = sorted(
         (r for r in run.resources if components or r.custom),
         key=lambda r: (r.name, r.type),
@@ -67,6 +72,7 @@ def plan_payload(run: OfflineRun, *, components: bool = True) -> dict[str, Any]:
         ],
         "outputs": run.outputs,
         "warnings": list(run.warnings),
+        "violations": report.as_json(violations or []),
     }
 
 
@@ -78,8 +84,10 @@ def short_type(token: str) -> str:
     return token
 
 
-def render(payload: dict[str, Any], run: OfflineRun) -> str:
-    """The human-readable plan: a resource table, the outputs, the warnings."""
+def render(payload: dict[str, Any], run: OfflineRun, violations: list[Violation]) -> str:
+    """The human-readable plan: a resource table, the outputs, warnings, policy results."""
+    from policies import report
+
     custom = [r for r in payload["resources"] if not r["type"].startswith("mlops:")]
     lines = [
         f"stack {run.stack} ({run.project}, environment {run.config.environment.value}, "
@@ -96,10 +104,12 @@ def render(payload: dict[str, Any], run: OfflineRun) -> str:
         lines.append(f"  {key}: {text}")
     for warning in payload["warnings"]:
         lines.append(f"warning: {warning}")
+    lines.extend(report.render(violations))
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    import policies
     from components.config import ConfigError
     from stacks.offline import run_offline
 
@@ -112,6 +122,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise
     except Exception as exc:  # the stack program itself failed
         raise MlopsError(f"stack {stack}: the stack program failed: {exc}") from exc
-    payload = plan_payload(result)
-    console.result(payload, human=render(payload, result))
-    return 0
+    # Absent references count as unset, not unknown: the offline plan marks real unknowns.
+    violations = policies.evaluate(
+        result.resources, result.config.environment.value, missing_is_unknown=False
+    )
+    payload = plan_payload(result, violations)
+    console.result(payload, human=render(payload, result, violations))
+    return policies.report.exit_code(violations)

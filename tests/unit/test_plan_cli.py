@@ -26,7 +26,8 @@ def plan_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod", "local"])
 def test_plan_json_for_every_stack(capsys: pytest.CaptureFixture[str], stack: str) -> None:
     payload = plan_json(capsys, "--stack", stack)
-    assert list(payload) == ["stack", "resources", "outputs", "warnings"]
+    assert list(payload) == ["stack", "resources", "outputs", "warnings", "violations"]
+    assert [v for v in payload["violations"] if v["level"] == "mandatory"] == []
     assert payload["stack"] == stack
     assert list(payload["outputs"]) == output_names()
     StackOutputs.model_validate(payload["outputs"])
@@ -120,6 +121,47 @@ def test_plan_payload_is_the_seam_for_policy_results() -> None:
     assert payload["outputs"] == run.outputs
     custom_only = plan_payload(run, components=False)
     assert all(not r["type"].startswith("mlops:") for r in custom_only["resources"])
+
+
+def _stacks_copy(tmp_path: Path) -> Path:
+    for f in STACKS_DIR.glob("Pulumi.*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path / "Pulumi.dev.yaml"
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "rule", "resource"),
+    [
+        (
+            "disable_encryption",
+            "s3-bucket-encryption-kms",
+            "mlops-stack-dev-storage-data",
+        ),
+        (
+            "public_buckets",
+            "s3-block-public-acls",
+            "mlops-stack-dev-storage-data-public-access",
+        ),
+    ],
+)
+def test_unsafe_bucket_makes_plan_exit_1_naming_rule_and_resource(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], unsafe: str, rule: str, resource: str
+) -> None:
+    dev = _stacks_copy(tmp_path)
+    text = dev.read_text()
+    assert "unsafe:" in text  # dev already asks for force_destroy_buckets explicitly
+    dev.write_text(text.replace("unsafe:", f"unsafe:\n      {unsafe}: true", 1))
+    code = main(["plan", "--stack", "dev", "--json", "--stacks-dir", str(tmp_path)])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 1
+    mandatory = [v for v in payload["violations"] if v["level"] == "mandatory"]
+    assert {"policy": rule, "resource": resource} in [
+        {"policy": v["policy"], "resource": v["resource"]} for v in mandatory
+    ]
+    code = main(["plan", "--stack", "dev", "--stacks-dir", str(tmp_path)])
+    human = capsys.readouterr().out
+    assert code == 1
+    assert f"MANDATORY: {rule}" in human and resource in human
 
 
 def test_short_type() -> None:
