@@ -458,6 +458,9 @@ class MonitoringConfig(_Model):
     alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = []
     """Email subscriptions on the alerts topic (each must be confirmed by its owner)."""
     dashboard: bool = True
+    manage_training_log_group: bool = True
+    """Own ``/aws/sagemaker/TrainingJobs`` (retention + KMS). It exists once per account and
+    region: when several environments share an account, set false in all but one."""
 
 
 # ---------------------------------------------------------------------- quality gate

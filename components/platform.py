@@ -160,6 +160,7 @@ class MLOpsPlatform(pulumi.ComponentResource):
                 tags=resource_tag_set,
                 region=ctx.region,
                 protect_logs=protection.protect,
+                manage_training_log_group=config.monitoring.manage_training_log_group,
             ),
             child,
         )

@@ -255,3 +255,24 @@ def test_create_is_the_override_point() -> None:
     run = run_offline("dev", mocks=mocks, stacks_dir=STACKS_DIR)
     assert len(mocks.created) == len([r for r in run.resources if r.custom])
     assert "mlops:platform:MLOpsPlatform" not in mocks.created
+
+
+def test_training_log_group_is_owned_by_one_environment_per_account(
+    runs: dict[str, OfflineRun],
+) -> None:
+    """/aws/sagemaker/TrainingJobs exists once per account+region: dev (sharing staging's
+    account) leaves it to staging, which manages it with retention and the key."""
+
+    def training_log_groups(stack: str) -> list[dict[str, Any]]:
+        return [
+            r.inputs
+            for r in runs[stack].resources
+            if r.type == "aws:cloudwatch/logGroup:LogGroup"
+            and r.inputs.get("name") == "/aws/sagemaker/TrainingJobs"
+        ]
+
+    assert runs["dev"].config.monitoring.manage_training_log_group is False
+    assert training_log_groups("dev") == []
+    [staging] = training_log_groups("staging")
+    assert staging["retentionInDays"] == runs["staging"].config.monitoring.log_retention_days
+    assert staging["kmsKeyId"].startswith("arn:aws:kms:")
