@@ -49,7 +49,7 @@ THROTTLING_CODES = frozenset(
 
 def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=10,
         read_timeout=60,
         user_agent_extra="mlops-stack",

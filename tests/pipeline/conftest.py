@@ -7,7 +7,6 @@ the resources the pipeline expects (buckets, model package group, rollback alarm
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,25 +20,26 @@ TRAINER = Path(__file__).parent / "trainer"
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-test:1.0"
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
-SPEED = 3000.0
-
-
-@pytest.fixture(scope="session")
-def cloud() -> Iterator[Any]:
-    from localcloud import LocalCloud
-
-    with LocalCloud(port=0, speed=SPEED, region=REGION) as c:
-        yield c
 
 
 @pytest.fixture
-def env(cloud: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    cloud.reset()
-    for key, value in cloud.env().items():
-        monkeypatch.setenv(key, value)
+def env(local_cloud: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """The shared local cloud (tests/conftest.py), reset, with local state under tmp_path."""
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / ".mlops"))
     monkeypatch.setenv("USER", "tester")
-    return cloud
+    return local_cloud
+
+
+def client(cloud: Any, service: str, region: str = REGION) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=cloud.endpoint_url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def endpoint_spec(stack: str, name: str = "churn", **overrides: Any) -> dict[str, Any]:
@@ -120,14 +120,14 @@ def outputs_dict(stack: str = "test", **overrides: Any) -> dict[str, Any]:
 
 def provision(cloud: Any, outputs: StackOutputs) -> None:
     """Create what the stack program would: buckets (versioned), the group, the alarms."""
-    s3 = cloud.client("s3")
+    s3 = client(cloud, "s3")
     for bucket in {outputs.buckets.data, outputs.buckets.model, outputs.buckets.capture}:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    cloud.client("sagemaker").create_model_package_group(
+    client(cloud, "sagemaker").create_model_package_group(
         ModelPackageGroupName=outputs.model_package_group_name
     )
-    cw = cloud.client("cloudwatch")
+    cw = client(cloud, "cloudwatch")
     for spec in outputs.endpoints:
         for alarm in spec.rollback_alarm_names:
             cw.put_metric_alarm(
@@ -192,8 +192,11 @@ class Stack:
         assert result.approval_status == "Approved"
         return str(result.package.arn)
 
+    def client(self, service: str) -> Any:
+        return client(self.cloud, service, self.outputs.region)
+
     def sm(self) -> Any:
-        return self.cloud.client("sagemaker")
+        return self.client("sagemaker")
 
     def audit(self) -> list[Any]:
         return list(self.ctx.audit.records())

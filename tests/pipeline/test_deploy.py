@@ -125,7 +125,7 @@ def test_missing_package_or_model_data_fails_before_touching_the_endpoint(live_s
         "Containers"
     ][0]["ModelDataUrl"]
     bucket, key = url[5:].split("/", 1)
-    stack.cloud.client("s3").delete_object(Bucket=bucket, Key=key)
+    stack.client("s3").delete_object(Bucket=bucket, Key=key)
     before = _configs(stack)
     with pytest.raises(ArtifactMissing, match="model data") as err:
         deploy(stack.ctx, "churn", v2)
@@ -142,7 +142,7 @@ def test_alarm_mid_bake_rolls_back_names_the_alarm_and_keeps_everything(live_sta
     stack = live_stack
     spec = stack.outputs.endpoints[0]
     alarm = spec.rollback_alarm_names[0]
-    cw = stack.cloud.client("cloudwatch")
+    cw = stack.client("cloudwatch")
     fired: list[str] = []
 
     def on_event(event: Event) -> None:
@@ -285,7 +285,7 @@ def test_rolled_back_deploy_cleans_nothing(live_stack: Any) -> None:
 
     stack = live_stack
     stack.ctx.emit = lambda e: (
-        stack.cloud.client("cloudwatch").set_alarm_state(
+        stack.client("cloudwatch").set_alarm_state(
             AlarmName=stack.outputs.endpoints[0].rollback_alarm_names[1],
             StateValue="ALARM",
             StateReason="p99",
@@ -322,7 +322,7 @@ def test_autoscaling_registered_after_create_and_lifted_around_instance_type_cha
 
     auto = {"min_instances": 2, "max_instances": 4, "target_invocations_per_instance": 50}
     stack = make_stack(endpoints=[endpoint_spec("test", autoscaling=auto)])
-    aas = stack.cloud.client("application-autoscaling")
+    aas = stack.client("application-autoscaling")
     deploy(stack.ctx, "churn", stack.approved_package(0.9))
     targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
     assert [(t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [

@@ -75,7 +75,7 @@ def test_register_attaches_metrics_and_lineage_and_auto_approves(stack: Any) -> 
     raw = stack.sm().describe_model_package(ModelPackageName=package.arn)
     metrics_uri = raw["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     bucket, key = metrics_uri[5:].split("/", 1)
-    body = json.loads(stack.cloud.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    body = json.loads(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
     assert body["metrics"]["validation:accuracy"]["value"] == pytest.approx(0.95)
 
 

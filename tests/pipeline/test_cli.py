@@ -1,0 +1,312 @@
+"""The `mlops` lifecycle commands end to end (exit codes, --json), promote, status, teardown,
+audit, the outputs contract (FAULTS 20) and retries (FAULTS 16)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.pipeline.conftest import IMAGE, TRAINER, outputs_dict
+
+
+def mlops(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
+    from pipelines.cli import main
+
+    code = main(list(argv))
+    out = capsys.readouterr().out
+    try:
+        return code, json.loads(out)
+    except json.JSONDecodeError:
+        return code, out
+
+
+def write_outputs(stack: Any, tmp_path: Path) -> str:
+    path = tmp_path / f"outputs-{stack.outputs.stack}.json"
+    path.write_text(json.dumps(stack.outputs.model_dump(mode="json")))
+    return str(path)
+
+
+def test_lifecycle_through_the_cli(
+    stack: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--stack", "test", "--outputs", write_outputs(stack, tmp_path), "--json"]
+    code, trained = mlops(
+        capsys,
+        "train",
+        *common,
+        "--image",
+        IMAGE,
+        "--source-dir",
+        str(TRAINER),
+        "--entry-point",
+        "train.py",
+        "--hyperparameter",
+        "accuracy=0.92",
+        "--channel",
+        f"train=s3://{stack.outputs.buckets.data}/churn/train/",
+        "--metric",
+        r"validation:accuracy=validation:accuracy=([0-9.]+)",
+    )
+    assert code == 0 and trained["status"] == "Completed"
+    assert trained["metrics"]["validation:accuracy"] == pytest.approx(0.92)
+    code, registered = mlops(capsys, "register", *common, "--training-job", trained["training_job"])
+    assert code == 0 and registered["approval_status"] == "Approved"
+    arn = registered["model_package_arn"]
+    code, rejected = mlops(capsys, "reject", *common, "--package", arn, "--reason", "hold")
+    assert code == 0 and rejected["approval_status"] == "Rejected"
+    code, refused = mlops(capsys, "deploy", *common, "--package", arn)
+    assert code == 2 and refused["error"] == "NotApproved"
+    code, approved = mlops(capsys, "approve", *common, "--package", "latest")
+    assert code == 0 and approved["approval_status"] == "Approved"
+    code, deployed = mlops(capsys, "deploy", *common, "--package", arn)
+    assert code == 0 and deployed["outcome"] == "created"
+    code, again = mlops(capsys, "deploy", *common, "--package", arn)
+    assert code == 0 and again["outcome"] == "no_op"
+    code, status = mlops(capsys, "status", *common)
+    assert code == 0
+    [row] = status["endpoints"]
+    assert row["status"] == "InService" and row["model_package_arn"] == arn
+    assert row["live_config"] == deployed["config"] and row["last_rollout"] == "created"
+    code, audit = mlops(capsys, "audit", *common)
+    assert [(r["action"], r["outcome"]) for r in audit["records"]] == [
+        ("train", "succeeded"),
+        ("register", "succeeded"),
+        ("reject", "succeeded"),
+        ("deploy", "refused"),
+        ("approve", "succeeded"),
+        ("deploy", "succeeded"),
+        ("deploy", "no_op"),
+    ]
+    record = audit["records"][0]
+    assert record["who"].endswith("(tester)") and record["git_commit"]
+    assert record["inputs"]["image"] == IMAGE
+    code, text = mlops(
+        capsys, "teardown", "--stack", "test", "--outputs", write_outputs(stack, tmp_path)
+    )
+    assert code == 2
+    code, torn = mlops(capsys, "teardown", *common, "--yes")
+    assert code == 0
+    name = stack.outputs.endpoints[0].endpoint_name
+    assert (
+        f"endpoint/{name}" in torn["deleted"]
+        and f"endpoint-config/{deployed['config']}" in torn["deleted"]
+    )
+    assert (
+        stack.sm().list_endpoints()["Endpoints"] == [] and stack.sm().list_models()["Models"] == []
+    )
+    assert (
+        len(
+            stack.sm().list_model_packages(
+                ModelPackageGroupName=stack.outputs.model_package_group_name
+            )["ModelPackageSummaryList"]
+        )
+        == 1
+    ), "packages are kept without --include-packages"
+
+
+def test_audit_records_are_never_overwritten(stack: Any) -> None:
+    first = stack.ctx.audit.record("approve", "succeeded", {"x": 1})
+    s3 = stack.client("s3")
+    key = f"{stack.ctx.audit.prefix}{first.id}.json"
+    with pytest.raises(Exception, match="PreconditionFailed|pre-conditions"):
+        s3.put_object(Bucket=stack.ctx.audit.bucket, Key=key, Body=b"{}", IfNoneMatch="*")
+    second = stack.ctx.audit.record("approve", "failed", {"x": 2})
+    assert [r.id for r in stack.audit()] == [first.id, second.id]
+
+
+def test_teardown_leaves_what_the_pipeline_did_not_create(stack: Any) -> None:
+    from pipelines.deploy import deploy
+    from pipelines.inventory import teardown
+
+    stack.sm().create_model(
+        ModelName="someone-elses",
+        ExecutionRoleArn=stack.outputs.sagemaker_execution_role_arn,
+        PrimaryContainer={"Image": IMAGE},
+    )
+    deploy(stack.ctx, "churn", stack.approved_package())
+    deleted = teardown(stack.ctx, include_packages=True)
+    assert any(d.startswith("model-package/") for d in deleted)
+    assert [m["ModelName"] for m in stack.sm().list_models()["Models"]] == ["someone-elses"]
+    assert stack.audit()[-1].action == "teardown"
+
+
+def test_promote_copies_an_approved_package_with_its_lineage(make_stack: Any) -> None:
+    from pipelines.registry import describe_package, promote
+
+    staging = make_stack("staging")
+    prod = make_stack("prod")
+    arn = staging.approved_package(0.93)
+    source = describe_package(staging.ctx, arn)
+    promoted = promote(staging.ctx, prod.ctx, arn)
+    assert promoted.status == "PendingManualApproval"
+    assert promoted.group == prod.outputs.model_package_group_name
+    assert promoted.model_data_url.startswith(
+        f"s3://{prod.outputs.buckets.model}/promoted/staging/"
+    )
+    assert promoted.metadata["mlops:git-commit"] == source.metadata["mlops:git-commit"]
+    assert promoted.metadata["mlops:promoted-from"] == arn
+    assert promoted.metrics == source.metrics
+    bucket, key = promoted.model_data_url[5:].split("/", 1)
+    assert prod.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+    assert (prod.audit()[-1].action, prod.audit()[-1].outcome) == ("promote", "succeeded")
+    assert staging.audit()[-1].details["promoted_to"] == promoted.arn
+
+
+def test_promote_refuses_a_package_that_is_not_approved(make_stack: Any) -> None:
+    from pipelines.errors import NotApproved
+    from pipelines.registry import promote, set_approval
+
+    staging, prod = make_stack("staging"), make_stack("prod")
+    arn = staging.approved_package()
+    set_approval(staging.ctx, arn, "Rejected")
+    with pytest.raises(NotApproved):
+        promote(staging.ctx, prod.ctx, arn)
+
+
+# ------------------------------------------------------------------ outputs contract (FAULTS 20)
+
+
+def _write(tmp_path: Path, raw: Any) -> str:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(raw))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r | {"stack": "prod"}, "from stack 'prod', not 'test'"),
+        (lambda r: r | {"contract_version": 99}, "contract_version 99"),
+        (
+            lambda r: {k: v for k, v in r.items() if k != "contract_version"},
+            "missing 'contract_version'",
+        ),
+        (
+            lambda r: {k: v for k, v in r.items() if k != "model_package_group_name"},
+            "model_package_group_name: required output is missing",
+        ),
+        (
+            lambda r: r | {"training": {**r["training"], "instance_count": "two"}},
+            "training.instance_count",
+        ),
+    ],
+)
+def test_outputs_of_another_stack_or_version_or_incomplete_are_refused(
+    env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Any, message: str
+) -> None:
+    path = _write(tmp_path, mutate(outputs_dict("test")))
+    code, out = mlops(capsys, "status", "--stack", "test", "--outputs", path, "--json")
+    assert code == 2 and out["error"] == "ContractError"
+    assert message in out["message"]
+
+
+def test_outputs_sources(env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.errors import ContractError
+    from pipelines.outputs import load_outputs, local_outputs_path
+
+    with pytest.raises(ContractError, match="does not exist; materialise"):
+        load_outputs("test")
+    local = local_outputs_path("test")
+    local.parent.mkdir(parents=True)
+    local.write_text(json.dumps(outputs_dict("test")))
+    assert load_outputs("test").stack == "test"
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ContractError, match="pulumi CLI is not installed; pass --outputs FILE"):
+        load_outputs("test")
+    with pytest.raises(ContractError, match="file not found"):
+        load_outputs("test", str(tmp_path / "nope.json"))
+
+
+# ------------------------------------------------------------------ clock
+
+
+def test_clock_follows_the_local_cloud(env: Any) -> None:
+    from pipelines.clock import RealClock, ScaledClock, clock_for
+
+    clock = clock_for(env.endpoint_url)
+    assert isinstance(clock, ScaledClock) and clock.speed == env.clock.speed
+    assert abs(clock.now() - env.clock.now()) < env.clock.speed  # within one real second
+    assert isinstance(clock_for(None), RealClock)
+    assert isinstance(clock_for("https://sagemaker.eu-west-1.amazonaws.com"), RealClock)
+
+
+# ------------------------------------------------------------------ retries (FAULTS 16)
+
+
+class _Throttler(BaseHTTPRequestHandler):
+    calls = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        type(self).calls += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_throttling_is_retried_within_the_standard_budget_then_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipelines.aws import Aws, aws_call
+    from pipelines.errors import AwsCallFailed
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Throttler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        aws = Aws(
+            region="eu-west-1", endpoint=f"http://127.0.0.1:{server.server_port}", max_attempts=2
+        )
+        assert aws.sagemaker.meta.config.retries["mode"] == "standard"
+        with pytest.raises(AwsCallFailed) as err, aws_call("DescribeEndpoint churn"):
+            aws.sagemaker.describe_endpoint(EndpointName="churn")
+    finally:
+        server.shutdown()
+    assert _Throttler.calls == 2, "one call + one retry (max_attempts=2)"
+    assert "ThrottlingException" in str(err.value) and "retry budget" in str(err.value)
+
+
+def test_throttled_update_fails_clearly_and_is_recorded(stack: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    from pipelines.deploy import deploy
+    from pipelines.errors import AwsCallFailed
+
+    first = deploy(stack.ctx, "churn", stack.approved_package(0.9))
+
+    def throttled(**_: Any) -> None:
+        raise ClientError(
+            {
+                "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            "UpdateEndpoint",
+        )
+
+    stack.ctx.aws.sagemaker.update_endpoint = throttled
+    with pytest.raises(AwsCallFailed, match="retry budget"):
+        deploy(stack.ctx, "churn", stack.approved_package(0.91))
+    name = stack.outputs.endpoints[0].endpoint_name
+    assert (
+        stack.sm().describe_endpoint(EndpointName=name)["EndpointConfigName"] == first.config_name
+    )
+    record = stack.audit()[-1]
+    assert (record.action, record.outcome) == (
+        "deploy",
+        "failed",
+    ) and "Throttling" in record.details["error"]
