@@ -85,7 +85,7 @@ def test_lifecycle_through_the_cli(
     record = audit["records"][0]
     assert record["who"].endswith("(tester)") and record["git_commit"]
     assert record["inputs"]["image"] == IMAGE
-    code, text = mlops(
+    code, _ = mlops(
         capsys, "teardown", "--stack", "test", "--outputs", write_outputs(stack, tmp_path)
     )
     assert code == 2
@@ -113,7 +113,7 @@ def test_audit_records_are_never_overwritten(stack: Any) -> None:
     first = stack.ctx.audit.record("approve", "succeeded", {"x": 1})
     s3 = stack.client("s3")
     key = f"{stack.ctx.audit.prefix}{first.id}.json"
-    with pytest.raises(Exception, match="PreconditionFailed|pre-conditions"):
+    with pytest.raises(Exception, match=r"PreconditionFailed|pre-conditions"):
         s3.put_object(Bucket=stack.ctx.audit.bucket, Key=key, Body=b"{}", IfNoneMatch="*")
     second = stack.ctx.audit.record("approve", "failed", {"x": 2})
     assert [r.id for r in stack.audit()] == [first.id, second.id]
@@ -242,7 +242,7 @@ def test_clock_follows_the_local_cloud(env: Any) -> None:
 class _Throttler(BaseHTTPRequestHandler):
     calls = 0
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         type(self).calls += 1
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
