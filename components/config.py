@@ -594,6 +594,19 @@ def _unwrap(annotation: Any) -> Any:
     return annotation if isinstance(annotation, type) else None
 
 
+def _field_named_by(loc: tuple[int | str, ...], msg: str) -> tuple[str, ...]:
+    """A model-level check's message starts with the field it is about (``instance_type …``,
+    ``deployment.canary.size …``): extend the YAML path to that field when it exists."""
+    first = msg.split(" ", 1)[0]
+    parts = tuple(first.split("."))
+    model = _model_at(loc)
+    for i, part in enumerate(parts):
+        if model is None or part not in model.model_fields:
+            return parts[:i]
+        model = _model_at(loc + parts[: i + 1])
+    return parts
+
+
 def _describe(err: dict[str, Any]) -> str:
     loc = tuple(p for p in err["loc"] if p not in ("function-after",))
     kind = err["type"]
@@ -609,7 +622,7 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{_loc_to_path(loc)}: required value is missing"
     msg = err["msg"].removeprefix("Value error, ")
     if kind in {"value_error", "assertion_error"}:
-        return f"{_loc_to_path(loc)}: {msg}"
+        return f"{_loc_to_path(loc + _field_named_by(loc, msg))}: {msg}"
     return f"{_loc_to_path(loc)}: {msg} (got {value!r})"
 
 

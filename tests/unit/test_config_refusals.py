@@ -217,3 +217,34 @@ def test_the_shipped_stack_files_are_valid(stack: str) -> None:
     config, env = load_stack_config(STACKS_DIR / f"Pulumi.{stack}.yaml")
     assert isinstance(env, EnvironmentConfig)
     assert config["aws:region"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (
+            {**BASE, "endpoints": [{"name": "churn", "instance_type": "ml.m5.large"}]},
+            "mlops:platform.endpoints[0].instance_type: instance_type 'ml.m5.large'",
+        ),
+        (
+            {**BASE, "training": {"instance_type": "ml.nope.large"}},
+            "mlops:platform.training.instance_type: instance_type 'ml.nope.large'",
+        ),
+        (
+            {
+                **BASE,
+                "endpoints": [
+                    {
+                        **GPU_ENDPOINT,
+                        "initial_instance_count": 4,
+                        "deployment": {"strategy": "CANARY", "canary": {"size": {"value": 60}}},
+                    }
+                ],
+            },
+            "mlops:platform.endpoints[0].deployment.canary.size: deployment.canary.size 60",
+        ),
+    ],
+)
+def test_model_level_checks_name_the_exact_field(raw: dict[str, Any], path: str) -> None:
+    """Checks that need several fields still point at the field they are about."""
+    assert path in refuse(raw)
