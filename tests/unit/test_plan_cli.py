@@ -184,3 +184,22 @@ def test_plan_prints_config_warnings_once(
     warnings = json.loads(capsys.readouterr().out)["warnings"]
     assert len(warnings) == 1
     assert "falls back to all-at-once" in warnings[0]
+
+
+def test_invalid_canary_exits_2_quoting_the_50_percent_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stacks_copy(tmp_path)
+    prod = tmp_path / "Pulumi.prod.yaml"
+    text = prod.read_text()
+    assert "size: {type: INSTANCE_COUNT, value: 1}" in text
+    prod.write_text(
+        text.replace(
+            "size: {type: INSTANCE_COUNT, value: 1}", "size: {type: CAPACITY_PERCENT, value: 60}"
+        )
+    )
+    code = main(["plan", "--stack", "prod", "--json", "--stacks-dir", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "mlops:platform.endpoints[0].deployment.canary.size" in captured.err
+    assert "SageMaker allows a canary of at most 50%" in captured.err
