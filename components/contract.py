@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from components import instance_types
+
 CONTRACT_VERSION = 1
 
 
@@ -113,6 +115,14 @@ class ServingSpec(_Model):
     """The Model's VpcConfig security groups (empty: no VPC)."""
     log_group_name: str | None = None
     """``/aws/sagemaker/Endpoints/<endpoint name>``, created by the stack with retention and KMS."""
+
+    @property
+    def volume_kms_key_arn(self) -> str | None:
+        """EndpointConfig ``KmsKeyId``: none for serverless variants and for instance types with
+        local NVMe storage (hardware-encrypted; CreateEndpointConfig fails if a key is given)."""
+        if self.serverless is not None or instance_types.has_local_nvme(self.instance_type):
+            return None
+        return self.kms_key_arn
 
     def deployment_config(self) -> dict[str, Any]:
         """The ``DeploymentConfig`` of UpdateEndpoint (botocore shape names and enum values)."""

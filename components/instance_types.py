@@ -74,6 +74,31 @@ CPU_FAMILIES: frozenset[str] = frozenset(
     }
 )
 
+LOCAL_NVME_FAMILIES: frozenset[str] = frozenset(
+    {
+        "c5d",
+        "c6id",
+        "m5d",
+        "m6id",
+        "r5d",
+        "r6id",
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "p3dn",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+        "trn1",
+        "trn1n",
+    }
+)
+"""Families with local NVMe instance storage. Those volumes are hardware-encrypted and
+CreateEndpointConfig *fails* when KmsKeyId is given for them (SageMaker API reference)."""
+
 _INSTANCE_RE = re.compile(r"^ml\.(?P<family>[a-z0-9-]+)\.(?P<size>[a-z0-9]+)$")
 
 
@@ -81,6 +106,11 @@ def family_of(instance_type: str) -> str | None:
     """``ml.g5.xlarge`` → ``g5``; ``None`` when it is not an ``ml.<family>.<size>`` name."""
     match = _INSTANCE_RE.match(instance_type)
     return match.group("family") if match else None
+
+
+def has_local_nvme(instance_type: str) -> bool:
+    """True when SageMaker refuses an EndpointConfig KmsKeyId for this instance type."""
+    return family_of(instance_type) in LOCAL_NVME_FAMILIES
 
 
 def is_gpu(instance_type: str) -> bool:

@@ -5,36 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from components.instance_types import LOCAL_NVME_FAMILIES
 from policies import tokens
 from policies.builders import require_reference, require_true
 from policies.model import Context, Rule
 from policies.values import get, items
-
-LOCAL_NVME_FAMILIES: frozenset[str] = frozenset(
-    {
-        "c5d",
-        "c6id",
-        "m5d",
-        "m6id",
-        "r5d",
-        "r6id",
-        "g4dn",
-        "g5",
-        "g6",
-        "g6e",
-        "p3dn",
-        "p4d",
-        "p4de",
-        "p5",
-        "p5e",
-        "p5en",
-        "trn1",
-        "trn1n",
-    }
-)
-"""Instance families with local NVMe storage. Their volumes are hardware-encrypted and
-CreateEndpointConfig *fails* when KmsKeyId is given, so the endpoint-config key is not
-required for them (data capture still needs its key)."""
 
 
 def _family(instance_type: Any) -> str | None:

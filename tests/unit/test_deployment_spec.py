@@ -441,3 +441,29 @@ def test_execution_role_name_fits_iam() -> None:
     name = execution_role_name(long)
     assert len(name) <= 64 and name.endswith("-exec")
     assert name == execution_role_name(long) != execution_role_name("y" * 63)
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "expected"),
+    [("ml.g5.xlarge", None), ("ml.p4d.24xlarge", None), ("ml.inf2.xlarge", KEY)],
+)
+def test_volume_key_is_left_out_where_sagemaker_refuses_it(
+    instance_type: str, expected: str | None
+) -> None:
+    """Local-NVMe types (g5, p4d, …) are hardware-encrypted and CreateEndpointConfig fails
+    with a KmsKeyId; other types get the platform key."""
+    spec = _spec({"name": "churn", "instance_type": instance_type})
+    assert spec.kms_key_arn == KEY
+    assert spec.volume_kms_key_arn == expected
+
+
+def test_volume_key_is_left_out_for_serverless() -> None:
+    spec = _spec(
+        {
+            "name": "churn",
+            "instance_type": "ml.m5.large",
+            "allow_cpu": True,
+            "serverless": {"memory_size_mib": 2048, "max_concurrency": 5},
+        }
+    )
+    assert spec.volume_kms_key_arn is None
