@@ -100,7 +100,7 @@ class LocalCloudApp:
                 )
             ctx = Context(
                 request.get("account", account_for("testing")),
-                request.get("region", DEFAULT_REGION),
+                request.get("region", self.region),
                 self.clock,
                 self.state,
             )
@@ -224,7 +224,11 @@ class LocalCloud:
 
         _warm_up(self.region)
         app = LocalCloudApp(
-            DomainDispatcherApplication(create_backend_app), self.clock, self.state, self.lock
+            DomainDispatcherApplication(create_backend_app),
+            self.clock,
+            self.state,
+            self.lock,
+            self.region,
         )
         self._server = make_server(
             HOST, self.port, app, threaded=True, request_handler=QuietHandler
