@@ -62,9 +62,15 @@ class LocalCloudApp:
     """The WSGI application: control API, extensions, then moto."""
 
     def __init__(
-        self, moto_app: Any, clock: SimClock, state: CloudState, lock: threading.RLock
+        self,
+        moto_app: Any,
+        clock: SimClock,
+        state: CloudState,
+        lock: threading.RLock,
+        region: str = DEFAULT_REGION,
     ) -> None:
         self.moto_app, self.clock, self.state, self.lock = moto_app, clock, state, lock
+        self.region = region
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
