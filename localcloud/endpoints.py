@@ -77,6 +77,7 @@ class Update:
     variants: list[Variant]
     broken: str | None
     """Why the new fleet cannot start (a missing model artifact), if it cannot."""
+    data_capture: dict[str, Any] | None = None
     fault: str | None = None
     """An injected outcome (Failed / UpdateRollbackFailed) for FAULTS 13."""
     outcome: Outcome | None = None
@@ -92,6 +93,8 @@ class EndpointRecord:
     created: float
     ready_at: float
     create_failure: str | None
+    data_capture: dict[str, Any] | None = None
+    """DescribeEndpoint's DataCaptureConfig (a DataCaptureConfigSummary) of the live config."""
     update: Update | None = None
     terminal: str | None = None
     """Failed or UpdateRollbackFailed once reached (only DeleteEndpoint / a new update leave it)."""
@@ -156,6 +159,7 @@ class EndpointRecord:
             return
         if outcome.kind == "succeeded":
             self.config_name, self.variants = update.new_config, update.variants
+            self.data_capture = update.data_capture
             self.failure_reason = None
             self.last_change = outcome.at
         elif outcome.kind == "failed":
@@ -233,6 +237,7 @@ class EndpointRecord:
             "endpoint_status": status,
             "endpoint_config_name": self.config_name,
             "production_variants": variants,
+            "data_capture_config": self.data_capture,
             "failure_reason": failure,
             "pending_deployment_summary": pending,
             "last_deployment_config": self.last_deployment_config,
@@ -278,6 +283,22 @@ def config_variants(ctx: Context, config_name: str) -> list[Variant]:
             )
         )
     return variants
+
+
+def capture_summary(ctx: Context, config_name: str) -> dict[str, Any] | None:
+    """The endpoint config's DataCaptureConfig as DescribeEndpoint reports it."""
+    config = ctx.sagemaker().endpoint_configs.get(config_name)
+    capture = getattr(config, "data_capture_config", None) or {}
+    if not capture:
+        return None
+    enabled = bool(capture.get("EnableCapture", True))
+    return {
+        "EnableCapture": enabled,
+        "CaptureStatus": "Started" if enabled else "Stopped",
+        "CurrentSamplingPercentage": int(capture.get("InitialSamplingPercentage", 0)),
+        "DestinationS3Uri": capture.get("DestinationS3Uri", ""),
+        "KmsKeyId": capture.get("KmsKeyId", ""),
+    }
 
 
 def missing_artifact(ctx: Context, variants: list[Variant]) -> str | None:
@@ -335,6 +356,7 @@ def create_endpoint(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         created=now,
         ready_at=now + CREATE_SECONDS,
         create_failure=failure,
+        data_capture=capture_summary(ctx, config_name),
         last_change=now,
     )
     ctx.state.endpoints[(ctx.account_id, ctx.region, name)] = record
@@ -416,6 +438,7 @@ def update_endpoint(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         plan=plan,
         variants=new,
         broken=missing_artifact(ctx, new),
+        data_capture=capture_summary(ctx, config_name),
         fault=_take_fault(ctx, name),
     )
     record.update, record.terminal, record.failure_reason = update, None, None

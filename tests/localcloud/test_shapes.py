@@ -1,0 +1,78 @@
+"""What the local cloud returns fits botocore's output shapes (required members, types, no extras)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.validate import ParamValidator
+
+from tests.localcloud.helpers import canary, in_service_endpoint, pending_status, wait_endpoint
+
+pytestmark = pytest.mark.localcloud
+
+
+def assert_fits(client: Any, operation: str, response: dict[str, Any]) -> None:
+    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    shape = client.meta.service_model.operation_model(operation).output_shape
+    report = ParamValidator().validate(body, shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+def test_describe_endpoint_fits_the_output_shape_in_every_state(local_cloud: Any) -> None:
+    in_service_endpoint(local_cloud)
+    sm = local_cloud.client("sagemaker")
+    assert_fits(sm, "DescribeEndpoint", sm.describe_endpoint(EndpointName="ep"))
+    sm.update_endpoint(EndpointName="ep", EndpointConfigName="cfg-v2", DeploymentConfig=canary())
+    seen: set[str | None] = set()
+
+    def check(description: dict[str, Any]) -> None:
+        seen.add(pending_status(description)[1])
+        assert_fits(sm, "DescribeEndpoint", description)
+
+    final = wait_endpoint(local_cloud, on_poll=check)
+    assert {"Creating", "Baking"} <= seen
+    assert_fits(sm, "DescribeEndpoint", final)
+
+
+def test_describe_training_job_fits_the_output_shape(local_cloud: Any) -> None:
+    from tests.localcloud.test_training import start_job, wait_job
+
+    sm = start_job(local_cloud, "shape-job", epochs=5)
+    assert_fits(sm, "DescribeTrainingJob", sm.describe_training_job(TrainingJobName="shape-job"))
+    assert_fits(sm, "DescribeTrainingJob", wait_job(sm, "shape-job"))
+
+
+def test_data_capture_is_reported_as_a_summary(local_cloud: Any) -> None:
+    from tests.localcloud.helpers import put_model
+
+    put_model(local_cloud, "m")
+    sm = local_cloud.client("sagemaker")
+    sm.create_endpoint_config(
+        EndpointConfigName="cfg-capture",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "m",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.g6.xlarge",
+            }
+        ],
+        DataCaptureConfig={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 20,
+            "DestinationS3Uri": "s3://capture-bucket/ep/",
+            "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/k",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        },
+    )
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="cfg-capture")
+    final = wait_endpoint(local_cloud)
+    assert_fits(sm, "DescribeEndpoint", final)
+    assert final["DataCaptureConfig"] == {
+        "EnableCapture": True,
+        "CaptureStatus": "Started",
+        "CurrentSamplingPercentage": 20,
+        "DestinationS3Uri": "s3://capture-bucket/ep/",
+        "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/k",
+    }
