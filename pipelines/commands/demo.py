@@ -1,18 +1,34 @@
-"""`mlops demo` (not built yet)."""
+"""`mlops demo`: the whole model lifecycle on the local cloud (train, gate, deploy, canary,
+rollback), with a short report of each step."""
 
 from __future__ import annotations
 
 import argparse
 
-from pipelines.commands._common import add_json, add_stack
+from pipelines.commands._common import add_json
 from pipelines.console import Console
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_stack(parser, required=False)
     add_json(parser)
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=600.0,
+        metavar="X",
+        help="simulated seconds per real second on the local cloud's clock (default 600: a "
+        "10-minute canary bake lasts one second); outcomes never depend on it",
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    console.error("mlops demo is not implemented yet")
-    return 1
+    from pipelines.demo import human_report, run_demo
+    from pipelines.errors import BadInput
+
+    if not args.speed > 0:
+        raise BadInput(
+            f"--speed {args.speed!r}: must be a positive number of simulated seconds per second"
+        )
+    payload = run_demo(console, speed=args.speed)
+    console.result(payload, human_report(payload))
+    return 0 if payload["ok"] else 1

@@ -1,0 +1,255 @@
+"""`mlops demo`: the whole model lifecycle on the local cloud, in about a minute.
+
+Starts the local cloud in-process, materialises the ``local`` stack from the real
+stack program (a canary endpoint on 2 instances), then: train v1 → register (the
+quality gate approves) → deploy (create) → train v2 → deploy with a canary that
+succeeds → train v3 → deploy with a canary whose rollback alarm goes into ALARM
+while the canary bakes → SageMaker rolls back and the endpoint stays on v2. Each
+step has the outcome the demo expects; the exit code is 0 only when all match.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.console import Console, Event
+from pipelines.errors import MlopsError, RolledBack, RolloutNeedsOperator, WaitTimedOut
+
+DEMO_STACK = "local"
+ENDPOINT = "churn"
+
+
+@dataclass
+class Step:
+    name: str
+    expected: str
+    outcome: str = "not run"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == self.expected
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outcome": self.outcome,
+            "expected": self.expected,
+            "ok": self.ok,
+            **self.details,
+        }
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _outcome_of(exc: MlopsError) -> str:
+    if isinstance(exc, RolledBack):
+        return "rolled_back"
+    if isinstance(exc, RolloutNeedsOperator):
+        return "needs_operator"
+    if isinstance(exc, WaitTimedOut):
+        return "timed_out"
+    return "failed"
+
+
+class Demo:
+    def __init__(self, console: Console, speed: float) -> None:
+        self.console = console
+        self.speed = speed
+        self.steps: list[Step] = []
+        self._on_baking: Callable[[], None] | None = None
+
+    def emit(self, event: Event) -> None:
+        self.console.progress(event)
+        if self._on_baking is not None and "Baking" in str(event.fields.get("phase", "")):
+            hook, self._on_baking = self._on_baking, None
+            hook()
+
+    def step(
+        self, name: str, expected: str, action: Callable[[], tuple[str, dict[str, Any]]]
+    ) -> Step:
+        step = Step(name, expected)
+        self.steps.append(step)
+        self.console.progress(Event("demo.step", f"step: {name}"))
+        try:
+            step.outcome, step.details = action()
+        except MlopsError as exc:
+            step.outcome = _outcome_of(exc)
+            step.details = {"error": str(exc), "error_kind": type(exc).__name__}
+        mark = "ok" if step.ok else f"UNEXPECTED (expected {expected})"
+        self.console.progress(Event("demo.step", f"step: {name} → {step.outcome} [{mark}]"))
+        return step
+
+    def run(self) -> dict[str, Any]:
+        from localcloud import LocalCloud
+        from localcloud.materialise import materialise
+
+        with LocalCloud(port=0, speed=self.speed) as cloud, _environment(cloud.env()):
+            self.console.progress(
+                Event("demo.cloud", f"local cloud on {cloud.endpoint_url} (clock ×{self.speed:g})")
+            )
+            outputs_holder: dict[str, Any] = {}
+
+            def do_materialise() -> tuple[str, dict[str, Any]]:
+                outputs = materialise(cloud, DEMO_STACK)
+                outputs_holder["outputs"] = outputs
+                spec = outputs.endpoint(ENDPOINT)
+                return "materialised", {
+                    "endpoint": spec.endpoint_name,
+                    "strategy": spec.deployment.strategy,
+                    "instances": spec.initial_instance_count,
+                    "rollback_alarms": spec.rollback_alarm_names,
+                }
+
+            if not self.step("materialise stack 'local'", "materialised", do_materialise).ok:
+                return self.report(None)
+            return self._lifecycle(cloud, outputs_holder["outputs"])
+
+    def _lifecycle(self, cloud: Any, outputs: Any) -> dict[str, Any]:
+        from examples.tabular import METRIC_DEFINITIONS, SOURCE_DIR, upload
+        from pipelines.aws import Aws
+        from pipelines.context import make_context
+        from pipelines.deploy import deploy
+        from pipelines.registry import register
+        from pipelines.training import TrainRequest, train
+
+        aws = Aws(region=outputs.region, endpoint=cloud.endpoint_url)
+        ctx = make_context(outputs, self.emit, aws=aws)
+        spec = outputs.endpoint(ENDPOINT)
+        uploads = upload(aws.s3, bucket=outputs.buckets.data, prefix="examples/tabular")
+        image = f"{outputs.ecr_repository_url}:demo"
+        packages: dict[str, str] = {}
+        configs: dict[str, str | None] = {}
+
+        def do_train(version: str, **hyper: str) -> Callable[[], tuple[str, dict[str, Any]]]:
+            def action() -> tuple[str, dict[str, Any]]:
+                result = train(
+                    ctx,
+                    TrainRequest(
+                        image=image,
+                        entry_point="train.py",
+                        source_dir=SOURCE_DIR,
+                        hyperparameters={"epochs": "30", **hyper},
+                        channels={"train": uploads.train_uri, "validation": uploads.validation_uri},
+                        metric_definitions={m["Name"]: m["Regex"] for m in METRIC_DEFINITIONS},
+                        job_name=None,
+                    ),
+                )
+                reg = register(ctx, result.job_name)
+                arn = reg.package.arn if reg.package else ""
+                packages[version] = arn
+                return (reg.approval_status or "not registered").lower(), {
+                    "training_job": result.job_name,
+                    "metrics": result.metrics,
+                    "model_package_arn": arn,
+                }
+
+            return action
+
+        def do_deploy(
+            version: str, alarm: str | None = None
+        ) -> Callable[[], tuple[str, dict[str, Any]]]:
+            def action() -> tuple[str, dict[str, Any]]:
+                if alarm is not None:
+
+                    def fire() -> None:
+                        self.console.progress(
+                            Event("demo.alarm", f"setting {alarm} to ALARM mid-bake")
+                        )
+                        aws.cloudwatch.set_alarm_state(
+                            AlarmName=alarm,
+                            StateValue="ALARM",
+                            StateReason="demo: 5XX errors on the canary exceeded the threshold",
+                        )
+
+                    self._on_baking = fire
+                try:
+                    result = deploy(ctx, ENDPOINT, packages[version])
+                finally:
+                    self._on_baking = None
+                configs[version] = result.config_name
+                details: dict[str, Any] = {
+                    "config": result.config_name,
+                    "previous_config": result.previous_config,
+                }
+                if result.watch is not None:
+                    details["polls"] = result.watch.polls
+                return result.outcome, details
+
+            return action
+
+        plan: list[tuple[str, str, Callable[[], tuple[str, dict[str, Any]]]]] = [
+            ("train + register v1 (quality gate)", "approved", do_train("v1", seed="1")),
+            ("deploy v1 (endpoint absent: create)", "created", do_deploy("v1")),
+            ("train + register v2", "approved", do_train("v2", seed="2", epochs="40")),
+            ("deploy v2 (canary succeeds)", "deployed", do_deploy("v2")),
+            ("train + register v3", "approved", do_train("v3", seed="3", epochs="20")),
+            (
+                "deploy v3 (canary: rollback alarm fires mid-bake)",
+                "rolled_back",
+                do_deploy("v3", alarm=spec.rollback_alarm_names[0]),
+            ),
+        ]
+        for name, expected, action in plan:
+            if not self.step(name, expected, action).ok:
+                break
+        live = aws.sagemaker.describe_endpoint(EndpointName=spec.endpoint_name)
+        self.steps[-1].details["live_config"] = live.get("EndpointConfigName")
+        if self.steps[-1].outcome == "rolled_back":
+            still_v2 = live.get("EndpointConfigName") == configs.get("v2")
+            self.steps[-1].details["endpoint_still_on_v2"] = still_v2
+            if not still_v2:
+                self.steps[-1].outcome = "rolled_back_to_wrong_config"
+        return self.report(ctx)
+
+    def report(self, ctx: Any) -> dict[str, Any]:
+        audit = [r.to_json() for r in ctx.audit.records()] if ctx is not None else []
+        return {
+            "stack": DEMO_STACK,
+            "ok": all(s.ok for s in self.steps),
+            "steps": [s.to_json() for s in self.steps],
+            "audit": audit,
+        }
+
+
+def human_report(payload: dict[str, Any]) -> str:
+    lines = [f"mlops demo on the local cloud (stack {payload['stack']}):"]
+    for i, step in enumerate(payload["steps"], start=1):
+        mark = "✓" if step["ok"] else "✗"
+        extra = ""
+        if step.get("error") and step["outcome"] == "rolled_back":
+            extra = f"\n      {step['error']}"
+        elif step.get("error"):
+            extra = f"\n      error: {step['error']}"
+        elif step.get("metrics"):
+            acc = step["metrics"].get("validation:accuracy")
+            extra = f" (validation:accuracy {acc:.3f})" if acc is not None else ""
+        elif step.get("config"):
+            extra = f" ({step['config']})"
+        lines.append(f"  {mark} {i}. {step['name']}: {step['outcome']}{extra}")
+    lines.append(
+        f"audit trail: {len(payload['audit'])} records "
+        f"({', '.join(r['action'] + ':' + r['outcome'] for r in payload['audit'])})"
+    )
+    lines.append("all steps as expected" if payload["ok"] else "SOME STEPS DID NOT GO AS EXPECTED")
+    return "\n".join(lines)
+
+
+def run_demo(console: Console, speed: float = 600.0) -> dict[str, Any]:
+    return Demo(console, speed).run()
