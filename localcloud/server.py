@@ -14,6 +14,9 @@ Every request goes through ``LocalCloudApp``, a WSGI wrapper around moto's app t
   ``POST /_localcloud/faults`` ``{"endpoint": name, "outcome": "Failed" | "UpdateRollbackFailed",
   "region": optional}`` → forces the in-flight (or else the next) create/update of the
   endpoint to end that way (FAULTS 13); ``GET`` lists the armed faults.
+  ``POST /_localcloud/errors`` ``{"operation": "DescribeEndpoint", "service": "sagemaker",
+  "code": "ThrottlingException", "status": 400, "count": 2}`` → the next ``count`` calls of
+  that operation fail with that error (throttling, transient 5xx; FAULTS 16).
   ``POST /moto-api/reset`` (moto's) also forgets the local cloud's own state.
 """
 
@@ -30,7 +33,7 @@ from localcloud.clock import SimClock
 from localcloud.context import Context, account_for
 from localcloud.endpoints import arm_fault
 from localcloud.sagemaker_ops import HANDLERS
-from localcloud.state import CloudState
+from localcloud.state import CloudState, InjectedError
 from localcloud.wire import (
     DEFAULT_REGION,
     ApiError,
@@ -55,6 +58,7 @@ _REASONS = {
     404: "Not Found",
     500: "Internal Server Error",
     501: "Not Implemented",
+    503: "Service Unavailable",
 }
 
 
@@ -116,6 +120,30 @@ class LocalCloudApp:
             except ApiError as exc:
                 return _json(400, {"error": exc.message})
             return _json(200, {"endpoint": endpoint, "outcome": outcome, "applies_to": applies})
+        if path == "/_localcloud/errors" and method == "POST":
+            try:
+                request = json.loads(_read_body(environ) or b"{}")
+                injected = InjectedError(
+                    service=str(request.get("service", "")),
+                    operation=str(request["operation"]),
+                    code=str(request.get("code", "ThrottlingException")),
+                    status=int(request.get("status", 400)),
+                    message=str(
+                        request.get("message", "Rate exceeded (injected by the local cloud)")
+                    ),
+                    remaining=int(request.get("count", 1)),
+                )
+            except (ValueError, KeyError, TypeError):
+                return _json(
+                    400,
+                    {
+                        "error": 'expected JSON {"operation": name, "code": str, "status": int, '
+                        '"count": int, "service": optional, "message": optional}'
+                    },
+                )
+            with self.lock:
+                self.state.errors.append(injected)
+            return _json(200, {"operation": injected.operation, "remaining": injected.remaining})
         return _json(404, {"error": f"no local cloud control route {method} {path}"})
 
     # -- AWS requests -------------------------------------------------------------------
@@ -129,6 +157,9 @@ class LocalCloudApp:
                 self.state.reset()
             else:
                 self.state.tick(self.clock)
+            injected = self.state.take_error(call.service, call.operation)
+            if injected is not None:
+                return error_response(call, injected)
             if (
                 call.service == "sagemaker"
                 and call.protocol == "json"

@@ -10,9 +10,22 @@ from pathlib import Path
 from localcloud.clock import SimClock
 from localcloud.endpoints import EndpointRecord
 from localcloud.training import TrainingRun
+from localcloud.wire import ApiError
 
 Key = tuple[str, str, str]
 """(account id, region, resource name)."""
+
+
+@dataclass
+class InjectedError:
+    """The next ``remaining`` calls of ``service:operation`` fail with this error (FAULTS 16)."""
+
+    service: str
+    operation: str
+    code: str
+    status: int
+    message: str
+    remaining: int
 
 
 @dataclass
@@ -22,6 +35,7 @@ class CloudState:
     endpoints: dict[Key, EndpointRecord] = field(default_factory=dict)
     training: dict[Key, TrainingRun] = field(default_factory=dict)
     faults: dict[Key, str] = field(default_factory=dict)
+    errors: list[InjectedError] = field(default_factory=list)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="localcloud-")))
 
     def tick(self, clock: SimClock) -> None:
@@ -31,12 +45,22 @@ class CloudState:
         for run in list(self.training.values()):
             run.sync(clock)
 
+    def take_error(self, service: str, operation: str | None) -> ApiError | None:
+        for injected in self.errors:
+            if injected.operation == operation and injected.service in ("", service):
+                injected.remaining -= 1
+                if injected.remaining <= 0:
+                    self.errors.remove(injected)
+                return ApiError(injected.code, injected.message, injected.status)
+        return None
+
     def reset(self) -> None:
         for run in self.training.values():
             run.cleanup()
         self.endpoints.clear()
         self.training.clear()
         self.faults.clear()
+        self.errors.clear()
 
     def close(self) -> None:
         self.reset()

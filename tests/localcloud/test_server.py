@@ -199,3 +199,33 @@ def test_reset_empties_the_cloud(local_cloud: Any) -> None:
     put_model(local_cloud, "m")
     local_cloud.reset()
     assert local_cloud.client("sagemaker").list_models()["Models"] == []
+
+
+def _inject(cloud: Any, **error: Any) -> None:
+    request = urllib.request.Request(
+        f"{cloud.endpoint_url}/_localcloud/errors", data=json.dumps(error).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request) as response:
+        assert json.load(response)["remaining"] == error.get("count", 1)
+
+
+def test_injected_throttling_is_retried_by_botocore(local_cloud: Any) -> None:
+    _inject(local_cloud, operation="ListModels", code="ThrottlingException", count=2)
+    response = local_cloud.client("sagemaker").list_models()
+    assert response["ResponseMetadata"]["RetryAttempts"] == 2
+    assert response["Models"] == []
+
+
+def test_injected_errors_past_the_retry_budget_reach_the_caller(local_cloud: Any) -> None:
+    _inject(
+        local_cloud,
+        service="sagemaker",
+        operation="ListEndpoints",
+        code="ServiceUnavailable",
+        status=503,
+        count=5,
+    )
+    with pytest.raises(ClientError) as err:
+        local_cloud.client("sagemaker").list_endpoints()
+    assert err.value.response["Error"]["Code"] == "ServiceUnavailable"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
