@@ -21,7 +21,9 @@ is ``Completed`` with ``FinalMetricDataList`` (the last match of each
 stderr as ``FailureReason``. StopTrainingJob or MaxRuntimeInSeconds → SIGTERM (SIGKILL
 after ``KILL_GRACE_SECONDS`` real seconds), ``Stopping`` for ``STOP_SECONDS``, then
 ``Stopped`` (SecondaryStatus ``Stopped`` or ``MaxRuntimeExceeded``); whatever the
-script saved in the model directory is uploaded, as SageMaker does.
+script saved in the model directory is uploaded, as SageMaker does. When the job ends,
+its stdout and stderr go to CloudWatch Logs (``/aws/sagemaker/TrainingJobs``, stream
+``<job>/algo-1-<epoch>``) if that log group exists.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ MIN_JOB_SECONDS = 120.0
 STOP_SECONDS = 30.0
 KILL_GRACE_SECONDS = 2.0
 STDERR_LINES = 8
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
 @dataclass
@@ -213,7 +216,29 @@ class TrainingRun:
         job.training_time_in_seconds = max(1, round(compute))
         job.billable_time_in_seconds = job.training_time_in_seconds
         self._touch(job, at)
+        self._publish_logs(at)
         self.done = True
+
+    def _publish_logs(self, at: float) -> None:
+        """stdout and stderr to ``/aws/sagemaker/TrainingJobs``, stream ``<job>/algo-1-<epoch>``,
+        when that log group exists (the stack creates it), as SageMaker does."""
+        from moto.logs.models import logs_backends
+
+        logs = logs_backends[self.account_id][self.region]
+        if LOG_GROUP not in logs.groups:
+            return
+        lines: list[str] = []
+        for path in (self.stdout, self.stderr):
+            if path.exists():
+                lines += path.read_text(errors="replace").splitlines()
+        stream = f"{self.name}/algo-1-{int(self.created)}"
+        if stream not in logs.groups[LOG_GROUP].streams:
+            logs.create_log_stream(LOG_GROUP, stream)
+        stamp = int(at * 1000)
+        events = [{"timestamp": stamp, "message": line} for line in lines if line] or [
+            {"timestamp": stamp, "message": "(no output)"}
+        ]
+        logs.put_log_events(LOG_GROUP, stream, events)
 
     def _algorithm_error(self) -> str:
         lines = self.stderr.read_text(errors="replace").strip().splitlines()[-STDERR_LINES:]

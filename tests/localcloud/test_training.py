@@ -76,6 +76,19 @@ def test_training_job_runs_the_entry_point_and_uploads_the_model(local_cloud: An
     assert statuses[0] == "Starting" and statuses[-1] == "Completed" and "Training" in statuses
 
 
+def test_training_output_goes_to_cloudwatch_logs(local_cloud: Any) -> None:
+    logs = local_cloud.client("logs")
+    logs.create_log_group(logGroupName="/aws/sagemaker/TrainingJobs")
+    sm = start_job(local_cloud, "tabular-logs", epochs=3)
+    assert wait_job(sm, "tabular-logs")["TrainingJobStatus"] == "Completed"
+    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs")["logStreams"]
+    assert [s["logStreamName"].split("/")[0] for s in streams] == ["tabular-logs"]
+    events = logs.get_log_events(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=streams[0]["logStreamName"]
+    )
+    assert any("validation:accuracy=" in e["message"] for e in events["events"])
+
+
 def test_degraded_training_reports_worse_metrics(local_cloud: Any) -> None:
     sm = start_job(local_cloud, "tabular-degraded", **tabular.DEGRADE)
     job = wait_job(sm, "tabular-degraded")
