@@ -225,7 +225,8 @@ def endpoint_config_request(
         return request  # KmsKeyId and data capture are not supported on serverless endpoints
     pv["InstanceType"] = spec.instance_type
     pv["InitialInstanceCount"] = spec.initial_instance_count
-    request["KmsKeyId"] = spec.kms_key_arn
+    if spec.volume_kms_key_arn:  # none for local-NVMe instance types (CreateEndpointConfig refuses)
+        request["KmsKeyId"] = spec.volume_kms_key_arn
     dc = spec.data_capture
     if dc is not None and dc.enabled:
         request["DataCaptureConfig"] = {

@@ -56,7 +56,11 @@ class WatchPlan:
     dense_interval: float = 1.0
     """Polling near an expected transition."""
     max_interval: float = 4.0
-    """Polling in phases of unknown length (provisioning, traffic shifting)."""
+    """Polling in phases of unknown length that a verdict may follow (traffic shifting,
+    RollingBack, an endpoint being created)."""
+    provisioning_interval: float = 15.0
+    """Polling while an update provisions the new fleet: only more of the update follows
+    (a rollback shows as RollingBack, which is then polled densely)."""
     lead_seconds: float = 3.0
     """Wake this long before a known phase is expected to end."""
 
@@ -188,7 +192,13 @@ def _known_phase_end(phases: list[dict[str, Any]], plan: WatchPlan, now: float) 
     return min(ends) if ends else None
 
 
-def next_delay(plan: WatchPlan, now: float, phase_end: float | None, streak: float) -> float:
+def next_delay(
+    plan: WatchPlan,
+    now: float,
+    phase_end: float | None,
+    streak: float,
+    provisioning: bool = False,
+) -> float:
     """Seconds to sleep before the next poll."""
     if phase_end is not None:
         remaining = phase_end - now
@@ -196,7 +206,17 @@ def next_delay(plan: WatchPlan, now: float, phase_end: float | None, streak: flo
             # Halve the way to the expected end: a rollback mid-bake is still seen early.
             return max(plan.dense_interval, min(remaining / 2, remaining - plan.lead_seconds))
         return plan.dense_interval
-    return min(plan.max_interval, streak)
+    return min(plan.provisioning_interval if provisioning else plan.max_interval, streak)
+
+
+def _provisioning_new_fleet(status: str, phases: list[dict[str, Any]], creating: bool) -> bool:
+    """An update whose new fleet is still being created (no verdict can come next)."""
+    return (
+        not creating
+        and status == "Updating"
+        and bool(phases)
+        and all(p["status"] == "Creating" for p in phases)
+    )
 
 
 Describe = Callable[[], dict[str, Any]]
@@ -303,7 +323,8 @@ def watch_endpoint(
                 f"roll back - check `mlops status` and re-run the deploy (a no-op if it completed) "
                 f"or `mlops rollback`"
             )
-        delay = next_delay(plan, now, _known_phase_end(phases, plan, now), streak)
+        provisioning = _provisioning_new_fleet(status, phases, creating)
+        delay = next_delay(plan, now, _known_phase_end(phases, plan, now), streak, provisioning)
         delay = min(delay, max(plan.dense_interval, start + plan.timeout_seconds - now))
-        streak = min(plan.max_interval, streak * 2)
+        streak = min(plan.provisioning_interval, streak * 2)
         clock.sleep(delay)

@@ -55,7 +55,8 @@ def test_absent_endpoint_is_created_with_the_serving_spec(live_stack: Any) -> No
     config = stack.sm().describe_endpoint_config(EndpointConfigName=result.config_name)
     variant = config["ProductionVariants"][0]
     assert variant["VariantName"] == "AllTraffic" and variant["InitialInstanceCount"] == 2
-    assert config["KmsKeyId"] == spec.kms_key_arn
+    assert spec.volume_kms_key_arn is None  # g5 has local NVMe storage: hardware-encrypted
+    assert "KmsKeyId" not in config
     assert config["DataCaptureConfig"]["KmsKeyId"] == spec.data_capture.kms_key_arn
     model = stack.sm().describe_model(ModelName=variant["ModelName"])
     assert model["EnableNetworkIsolation"] is True

@@ -29,19 +29,29 @@ CANARY = {
 
 
 def _desc(
-    status: str, config: str, *, baking_since: float | None = None, reason: str = ""
+    status: str,
+    config: str,
+    *,
+    baking_since: float | None = None,
+    reason: str = "",
+    phase: tuple[str, float, str] | None = None,
 ) -> dict[str, Any]:
     d: dict[str, Any] = {"EndpointStatus": status, "EndpointConfigName": config}
     if reason:
         d["FailureReason"] = reason
     if baking_since is not None:
-        start = dt.datetime.fromtimestamp(baking_since, tz=dt.UTC)
+        phase = ("Baking", baking_since, "Baking with 50% of traffic on the new fleet")
+    if phase is not None:
+        name, since, message = phase
+        start = dt.datetime.fromtimestamp(since, tz=dt.UTC)
         d["PendingDeploymentSummary"] = {
             "EndpointConfigName": NEW,
             "ProductionVariants": [
                 {
                     "VariantName": "AllTraffic",
-                    "VariantStatus": [{"Status": "Baking", "StartTime": start}],
+                    "VariantStatus": [
+                        {"Status": name, "StartTime": start, "StatusMessage": message}
+                    ],
                 }
             ],
         }
@@ -180,3 +190,43 @@ def test_next_delay_halves_towards_the_expected_end_then_polls_densely() -> None
     assert next_delay(plan, now=590, phase_end=600, streak=1) == 5
     assert next_delay(plan, now=599, phase_end=600, streak=1) == plan.dense_interval
     assert next_delay(plan, now=0, phase_end=None, streak=64) == plan.max_interval
+
+
+def test_a_full_canary_timeline_costs_a_fraction_of_a_fixed_5s_poller() -> None:
+    """Provisioning 240 s, shift 20 s, bake 600 s, shift 20 s, bake 600 s, termination 120 s."""
+    clock = FakeClock()
+    steps = [(0.0, _desc("Updating", OLD, phase=("Creating", 0.0, "Provisioning the new fleet")))]
+    at = 240.0
+    for label in ("canary", "rest"):
+        steps.append(
+            (at, _desc("Updating", OLD, phase=("ActivatingTraffic", at, f"Shifting {label}")))
+        )
+        at += 20
+        steps.append((at, _desc("Updating", OLD, baking_since=at)))
+        at += 600
+    steps.append(
+        (at, _desc("Updating", OLD, phase=("Baking", at, "Waiting TerminationWaitInSeconds")))
+    )
+    at += 120
+    steps.append((at, _desc("InService", NEW)))
+    timeline = Timeline(clock, steps)
+    result = _watch(clock, timeline)
+    assert result.verdict is Verdict.DEPLOYED
+    assert clock.now() - at <= 5.0
+    fixed = at / 5
+    assert timeline.calls <= fixed / 4, (timeline.calls, fixed)
+
+
+def test_a_rollback_while_provisioning_is_still_seen_within_seconds() -> None:
+    clock = FakeClock()
+    timeline = Timeline(
+        clock,
+        [
+            (0, _desc("Updating", OLD, phase=("Creating", 0.0, "Provisioning the new fleet"))),
+            (240, _desc("RollingBack", OLD)),
+            (300, _desc("InService", OLD)),
+        ],
+    )
+    result = _watch(clock, timeline, alarm_lookup=lambda: None)
+    assert result.verdict is Verdict.ROLLED_BACK and result.alarm is None
+    assert clock.now() - 300 <= 5.0
