@@ -22,7 +22,7 @@ def test_listens_on_loopback_only(local_cloud: Any) -> None:
     assert host == "127.0.0.1"
     assert local_cloud.endpoint_url == f"http://127.0.0.1:{port}"
     assert local_cloud.env()["AWS_ENDPOINT_URL"] == local_cloud.endpoint_url
-    addresses = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)} - {
+    addresses = {str(a[4][0]) for a in socket.getaddrinfo(socket.gethostname(), None)} - {
         "127.0.0.1",
         "::1",
     }

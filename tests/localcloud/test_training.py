@@ -19,7 +19,7 @@ DATA_BUCKET = "data-localcloud-test"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 
 
-def start_job(cloud: Any, name: str, *, max_runtime: int = 3600, **hyper: Any) -> Any:
+def start_job(cloud: Any, name: str, *, max_runtime: Any = 3600, **hyper: Any) -> Any:
     s3, sm = cloud.client("s3"), cloud.client("sagemaker")
     s3.create_bucket(Bucket=DATA_BUCKET)
     uploads = tabular.upload(s3, DATA_BUCKET)
