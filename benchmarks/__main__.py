@@ -1,0 +1,103 @@
+"""``python -m benchmarks``: run every benchmark and print one table.
+
+Options: ``--only NAME`` (repeatable: plan, cli, rollout, demo), ``--repeat N`` (default 5),
+``--json`` (rows as JSON), ``--write PATH`` (also write the table as markdown),
+``--profile`` (with plan: a cProfile of the platform and the flat program at N=50).
+
+Exit code 0 when every figure with a goal passes, 1 otherwise. Timings are medians of the
+repeats, measured against a baseline in the same run; nothing here is a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks._report import Row, render
+
+BENCHMARKS: dict[str, str] = {
+    "plan": "benchmarks.plan",
+    "cli": "benchmarks.cli_start",
+    "rollout": "benchmarks.rollout",
+    "demo": "benchmarks.demo",
+}
+
+
+def _runner(name: str) -> Callable[[int], list[Row]]:
+    import importlib
+
+    module = importlib.import_module(BENCHMARKS[name])
+    runner: Callable[[int], list[Row]] = module.run
+    return runner
+
+
+def environment() -> str:
+    cpus = os.cpu_count()
+    try:
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    return (
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}, {cpus} CPUs, load average {load}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME")
+    parser.add_argument("--repeat", type=int, default=5, help="repeats per figure (default 5)")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument("--write", type=Path, metavar="PATH", help="also write the table here")
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of the plan at N=50"
+    )
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    # pulumi_aws warns about its own deprecated classes on import: not what we measure.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    names = args.only or list(BENCHMARKS)
+    rows: list[Row] = []
+    started = time.perf_counter()
+    for name in names:
+        print(f"running {name} (repeat {args.repeat}) ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        try:
+            rows.extend(_runner(name)(args.repeat))
+        except Exception as exc:  # one broken benchmark must not hide the others
+            rows.append(
+                Row(
+                    benchmark=name,
+                    figure=f"{name}: benchmark crashed",
+                    ours=f"{type(exc).__name__}: {exc}"[:200],
+                    passed=False,
+                )
+            )
+        print(f"  {name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    if args.profile:
+        from benchmarks import plan
+
+        print(plan.profile(), file=sys.stderr)
+    header = f"Measured {environment()}; --repeat {args.repeat}; took {time.perf_counter() - started:.0f} s."
+    table = render(rows)
+    if args.json:
+        print(json.dumps({"environment": header, "rows": [r.to_json() for r in rows]}, indent=2))
+    else:
+        print(header)
+        print(table)
+    if args.write is not None:
+        args.write.write_text(f"# Benchmark results\n\n{header}\n\n{table}\n")
+    return 0 if all(r.passed is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
