@@ -87,11 +87,18 @@ class Demo:
         step = Step(name, expected)
         self.steps.append(step)
         self.console.progress(Event("demo.step", f"step: {name}"))
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from pipelines.aws import describe_failure
+
         try:
             step.outcome, step.details = action()
         except MlopsError as exc:
             step.outcome = _outcome_of(exc)
             step.details = {"error": str(exc), "error_kind": type(exc).__name__}
+        except (ClientError, BotoCoreError) as exc:
+            step.outcome = "failed"
+            step.details = {"error": describe_failure(name, exc), "error_kind": type(exc).__name__}
         mark = "ok" if step.ok else f"UNEXPECTED (expected {expected})"
         self.console.progress(Event("demo.step", f"step: {name} → {step.outcome} [{mark}]"))
         return step
@@ -132,7 +139,17 @@ class Demo:
         aws = Aws(region=outputs.region, endpoint=cloud.endpoint_url)
         ctx = make_context(outputs, self.emit, aws=aws)
         spec = outputs.endpoint(ENDPOINT)
-        uploads = upload(aws.s3, bucket=outputs.buckets.data, prefix="examples/tabular")
+        uploads_holder: dict[str, Any] = {}
+
+        def do_upload() -> tuple[str, dict[str, Any]]:
+            uploads_holder["u"] = upload(
+                aws.s3, bucket=outputs.buckets.data, prefix="examples/tabular"
+            )
+            return "uploaded", {"train": uploads_holder["u"].train_uri}
+
+        if not self.step("upload the example dataset", "uploaded", do_upload).ok:
+            return self.report(ctx)
+        uploads = uploads_holder["u"]
         image = f"{outputs.ecr_repository_url}:demo"
         packages: dict[str, str] = {}
         configs: dict[str, str | None] = {}

@@ -1,0 +1,50 @@
+"""`mlops demo --json` end to end, in its own process (it starts its own local cloud)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.localcloud
+def test_demo_deploys_a_canary_and_rolls_one_back(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "demo", "--json", "--speed", "1200"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    assert report["stack"] == "local" and report["ok"] is True
+    outcomes = [(s["name"], s["outcome"]) for s in report["steps"]]
+    assert [o for _, o in outcomes] == [
+        "materialised",
+        "uploaded",
+        "approved",
+        "created",
+        "approved",
+        "deployed",
+        "approved",
+        "rolled_back",
+    ]
+    deployed, rolled_back = report["steps"][5], report["steps"][7]
+    assert rolled_back["endpoint_still_on_v2"] is True
+    assert rolled_back["live_config"] == deployed["config"]
+    assert "alarm" in rolled_back["error"] and "5xx" in rolled_back["error"]
+    audit = [(r["action"], r["outcome"]) for r in report["audit"]]
+    assert audit.count(("train", "succeeded")) == 3 and audit.count(("register", "succeeded")) == 3
+    assert [o for a, o in audit if a == "deploy"] == ["succeeded", "succeeded", "rolled_back"]
+    assert (tmp_path / ".mlops" / "local" / "outputs-local.json").exists()
