@@ -357,3 +357,72 @@ def test_autoscaling_registered_after_create_and_lifted_around_instance_type_cha
     assert len(targets) == 1, "autoscaling re-registered after the update"
     config = stack.sm().describe_endpoint_config(EndpointConfigName=result.config_name)
     assert config["ProductionVariants"][0]["InstanceType"] == "ml.g5.2xlarge"
+
+
+def test_linear_rollout_on_an_ebs_instance_sets_the_volume_kms_key(make_stack: Any) -> None:
+    from pipelines.deploy import deploy
+    from tests.pipeline.conftest import endpoint_spec
+
+    linear = {
+        "strategy": "LINEAR",
+        "linear_step": {"type": "CAPACITY_PERCENT", "value": 50},
+        "wait_interval_seconds": 120,
+        "max_execution_timeout_seconds": 1200,
+    }
+    spec = endpoint_spec("test", instance_type="ml.p3.2xlarge", deployment=linear)
+    stack = make_stack(endpoints=[spec])
+    deploy(stack.ctx, "churn", stack.approved_package(0.9))
+    result = deploy(stack.ctx, "churn", stack.approved_package(0.91))
+    assert result.outcome == "deployed"
+    config = stack.sm().describe_endpoint_config(EndpointConfigName=result.config_name)
+    assert config["KmsKeyId"] == stack.outputs.endpoints[0].kms_key_arn
+    bakes = [t for t in result.watch.transitions if "Baking" in t["phase"]]
+    assert len(bakes) == 2, result.watch.transitions
+
+
+def test_serverless_endpoint_has_no_kms_capture_or_deployment_config(make_stack: Any) -> None:
+    from pipelines.deploy import deploy
+    from tests.pipeline.conftest import endpoint_spec
+
+    spec = endpoint_spec(
+        "test",
+        instance_type="ml.m5.large",
+        gpu=False,
+        serverless={"memory_size_mib": 2048, "max_concurrency": 5},
+        data_capture=None,
+        deployment={"strategy": "ALL_AT_ONCE"},
+    )
+    stack = make_stack(endpoints=[spec])
+    calls: list[dict[str, Any]] = []
+    stack.ctx.aws.sagemaker.meta.events.register(
+        "provide-client-params.sagemaker.UpdateEndpoint",
+        lambda params, **_: calls.append(dict(params)),
+    )
+    created = deploy(stack.ctx, "churn", stack.approved_package(0.9))
+    config = stack.sm().describe_endpoint_config(EndpointConfigName=created.config_name)
+    variant = config["ProductionVariants"][0]
+    assert variant["ServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    assert "KmsKeyId" not in config and "InstanceType" not in variant
+    updated = deploy(stack.ctx, "churn", stack.approved_package(0.91))
+    assert updated.outcome == "deployed"
+    assert "DeploymentConfig" not in calls[-1]
+
+
+def test_cli_exit_code_3_on_rollback(
+    live_stack: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from pipelines.cli import main
+
+    stack = live_stack
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(stack.outputs.model_dump(mode="json")))
+    v2 = stack.approved_package(0.93)
+    alarm = stack.outputs.endpoints[0].rollback_alarm_names[0]
+    stack.client("cloudwatch").set_alarm_state(
+        AlarmName=alarm, StateValue="ALARM", StateReason="already burning"
+    )
+    code = main(["deploy", "--stack", "test", "--outputs", str(path), "--package", v2, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 3 and out["error"] == "RolledBack" and alarm in out["message"]
