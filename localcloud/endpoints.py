@@ -338,9 +338,19 @@ def create_endpoint(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if name in backend.endpoints:
         raise validation(f'Cannot create already existing endpoint "{ctx.arn("endpoint", name)}".')
     variants = config_variants(ctx, config_name)
-    endpoint = backend.create_endpoint(
-        endpoint_name=name, endpoint_config_name=config_name, tags=params.get("Tags") or []
+    from moto.sagemaker.models import FakeEndpoint
+
+    config = backend.endpoint_configs[config_name]
+    endpoint = FakeEndpoint(
+        account_id=ctx.account_id,
+        region_name=ctx.region,
+        endpoint_name=name,
+        endpoint_config_name=config_name,
+        production_variants=config.production_variants,
+        data_capture_config=config.data_capture_config or {},
+        tags=params.get("Tags") or [],
     )
+    backend.endpoints[name] = endpoint
     now = ctx.clock.now()
     failure = missing_artifact(ctx, variants)
     fault = _take_fault(ctx, name)

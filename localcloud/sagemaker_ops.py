@@ -63,6 +63,7 @@ def create_endpoint_config(ctx: Context, params: dict[str, Any]) -> dict[str, An
         kms_key_id=params.get("KmsKeyId"),
     )
     config.production_variants = copy.deepcopy(variants)
+    config.data_capture_config = params.get("DataCaptureConfig")  # moto reports {} when absent
     config.creation_time = ctx.clock.now_datetime()
     for key in (
         "ShadowProductionVariants",
@@ -90,6 +91,7 @@ def create_model(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         tags=params.get("Tags") or [],
     )
     model.enable_network_isolation = bool(params.get("EnableNetworkIsolation", False))
+    model.vpc_config = params.get("VpcConfig")  # moto reports {} when absent
     model.creation_time = ctx.clock.now_datetime()
     return {"ModelArn": model.arn}
 

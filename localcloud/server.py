@@ -170,6 +170,8 @@ class LocalCloudApp:
                     result = HANDLERS[call.operation](ctx, json.loads(body or b"{}"))
                 except ApiError as exc:
                     return error_response(call, exc)
+                except Exception as exc:  # a bug of ours must reach the client, loudly
+                    return error_response(call, _internal(call, exc))
                 if result is not None:
                     return json_response(result)
             return self._moto(environ, call)
@@ -192,12 +194,14 @@ class LocalCloudApp:
             operation = call.operation or operation_from_message(str(exc)) or "unknown operation"
             return error_response(call, not_implemented(call.service or "unknown", operation))
         except Exception as exc:  # a moto bug must reach the client, loudly
-            operation = call.operation or "unknown operation"
-            message = (
-                f"the local cloud failed on {call.service}:{operation}: {type(exc).__name__}: {exc}"
-            )
-            return error_response(call, ApiError("InternalFailure", message, 500))
+            return error_response(call, _internal(call, exc))
         return int(str(captured["status"]).split()[0]), list(captured["headers"]), body
+
+
+def _internal(call: Call, exc: Exception) -> ApiError:
+    operation = call.operation or "unknown operation"
+    message = f"the local cloud failed on {call.service}:{operation}: {type(exc).__name__}: {exc}"
+    return ApiError("InternalFailure", message, 500)
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -76,3 +76,21 @@ def test_data_capture_is_reported_as_a_summary(local_cloud: Any) -> None:
         "DestinationS3Uri": "s3://capture-bucket/ep/",
         "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/k",
     }
+
+
+def test_configs_models_and_lists_fit_their_output_shapes(local_cloud: Any) -> None:
+    in_service_endpoint(local_cloud)
+    sm = local_cloud.client("sagemaker")
+    sm.create_model(
+        ModelName="iso",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        PrimaryContainer={"Image": "img", "ModelDataUrl": "s3://b/k"},
+        EnableNetworkIsolation=True,
+    )
+    assert_fits(
+        sm, "DescribeEndpointConfig", sm.describe_endpoint_config(EndpointConfigName="cfg-v1")
+    )
+    assert_fits(sm, "DescribeModel", sm.describe_model(ModelName="iso"))
+    assert_fits(sm, "ListEndpoints", sm.list_endpoints())
+    assert_fits(sm, "ListEndpointConfigs", sm.list_endpoint_configs())
+    assert_fits(sm, "ListModels", sm.list_models())
