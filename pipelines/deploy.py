@@ -614,9 +614,11 @@ def cleanup_old(ctx: Context, spec: ServingSpec, *, live: str, previous: str | N
     configs = endpoint_configs(ctx, spec.endpoint_name)
     names = [c["EndpointConfigName"] for c in configs]
     keep = set(names[-keep_n:]) | {live} | ({previous} if previous else set())
+    # Never anything newer than the live config: another deploy may be about to use it.
+    older = names[: names.index(live)] if live in names else []
     deleted: list[str] = []
     sm = ctx.aws.sagemaker
-    for config in names:
+    for config in older:
         if config in keep:
             continue
         model = None

@@ -88,7 +88,7 @@ def from_pulumi(stack: str, cwd: Path | None = None) -> Any:
             "(from `pulumi stack output --json`) or run against the local cloud"
         )
     proc = subprocess.run(
-        [pulumi, "stack", "output", "--json", "--show-secrets", "--stack", stack],
+        [pulumi, "stack", "output", "--json", "--stack", stack],
         capture_output=True,
         text=True,
         cwd=cwd,

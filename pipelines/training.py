@@ -234,7 +234,7 @@ def train(ctx: Context, req: TrainRequest) -> TrainResult:
             s3.put_object(Bucket=bucket, Key=key, Body=pack_source(req.source_dir))
             submit_uri = f"s3://{bucket}/{key}"
         lineage: dict[str, Any] = {
-            "git_commit": git_commit(req.source_dir if req.source_dir else None),
+            "git_commit": git_commit(),
             "data": {name: data_version(s3, uri) for name, uri in sorted(req.channels.items())},
             "image": req.image,
             "image_digest": image_digest(ctx.aws.ecr, req.image),
