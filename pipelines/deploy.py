@@ -19,6 +19,7 @@ from typing import Any
 
 from components.contract import ServingSpec
 from components.naming import endpoint_config_name
+from components.tags import STACK_TAG
 from pipelines import autoscaling
 from pipelines.audit import split_s3_uri
 from pipelines.aws import aws_call, is_not_found, is_update_conflict, tag_dict, tag_list
@@ -586,22 +587,39 @@ def _await_termination_wait(
 # ----------------------------------------------------------------------------- cleanup
 
 
+LABEL_CHARS = 30
+"""Room for ``-p<version>-<YYYYmmddHHMMSS>-<hex4>``; longer endpoint names get cut config names."""
+
+
 def endpoint_configs(ctx: Context, endpoint: str) -> list[dict[str, Any]]:
-    """The pipeline's configs of one endpoint, oldest first (by creation time)."""
+    """The pipeline's configs of one endpoint, oldest first (by creation time).
+
+    Names are ``<endpoint>-p<version>-…``; when SageMaker's 63-character limit cut the
+    endpoint part, the config's ``mlops:endpoint`` / ``mlops:stack`` tags decide.
+    """
     sm = ctx.aws.sagemaker
+    exact = len(endpoint) + LABEL_CHARS <= 63
     out: list[dict[str, Any]] = []
     token = None
     while True:
-        kwargs: dict[str, Any] = {"NameContains": endpoint, "MaxResults": 100}
+        kwargs: dict[str, Any] = {"MaxResults": 100}
+        if exact:
+            kwargs["NameContains"] = endpoint
         if token:
             kwargs["NextToken"] = token
         with aws_call("ListEndpointConfigs"):
             page = sm.list_endpoint_configs(**kwargs)
-        out.extend(
-            dict(c)
-            for c in page.get("EndpointConfigs", [])
-            if str(c["EndpointConfigName"]).startswith(f"{endpoint}-p")
-        )
+        for c in page.get("EndpointConfigs", []):
+            name = str(c["EndpointConfigName"])
+            if exact and name.startswith(f"{endpoint}-p"):
+                out.append(dict(c))
+            elif not exact:
+                with aws_call(f"ListTags {name}"):
+                    tags = tag_dict(
+                        sm.list_tags(ResourceArn=c["EndpointConfigArn"]).get("Tags", [])
+                    )
+                if tags.get(ENDPOINT_TAG) == endpoint and tags.get(STACK_TAG) == ctx.stack:
+                    out.append(dict(c))
         token = page.get("NextToken")
         if not token:
             break

@@ -426,3 +426,16 @@ def test_cli_exit_code_3_on_rollback(
     code = main(["deploy", "--stack", "test", "--outputs", str(path), "--package", v2, "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 3 and out["error"] == "RolledBack" and alarm in out["message"]
+
+
+def test_cleanup_finds_configs_by_tag_when_the_name_was_cut(make_stack: Any) -> None:
+    from pipelines.deploy import deploy
+    from tests.pipeline.conftest import endpoint_spec
+
+    long_name = "mlops-stack-test-a-rather-long-endpoint-name-x"
+    stack = make_stack(endpoints=[endpoint_spec("test", endpoint_name=long_name)])
+    configs = []
+    for accuracy in (0.9, 0.91, 0.92):
+        configs.append(deploy(stack.ctx, "churn", stack.approved_package(accuracy)).config_name)
+    assert all(len(c) <= 63 and not c.startswith(long_name) for c in configs)
+    assert _configs(stack) == sorted(configs[-2:])
