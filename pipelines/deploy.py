@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -317,9 +319,9 @@ def deploy(
     spec = serving_spec(ctx, endpoint)
     name = spec.endpoint_name
     inputs = {"endpoint": name, "package": package_ref}
-    package = describe_package(ctx, package_ref)
-    inputs["model_package_arn"] = package.arn
     try:
+        package = describe_package(ctx, package_ref)
+        inputs["model_package_arn"] = package.arn
         require_approved(package)
         check_model_data(ctx, package)
     except MlopsError as exc:
@@ -396,14 +398,36 @@ def _create(
         raise
     ctx.event("deploy.create", f"creating endpoint {name} with {config}", config=config)
     result = _watch(ctx, spec, config, None, WatchPlan.for_create(), inputs, "deploy")
-    autoscaling.register(ctx, spec, variant)
+    with _recorded_after_success(ctx, "deploy", inputs, config):
+        autoscaling.register(ctx, spec, variant)
+        set_rollout_tags(ctx, _arn(ctx, name), {LAST_ROLLOUT_TAG: "created"})
     ctx.audit.record(
         "deploy", "succeeded", inputs, config=config, created=True, watch=result.to_json()
     )
-    set_rollout_tags(ctx, _arn(ctx, name), {LAST_ROLLOUT_TAG: "created"})
     return DeployResult(
         "created", name, config, package.arn, watch=result, message=f"created {name} on {config}"
     )
+
+
+@contextmanager
+def _recorded_after_success(
+    ctx: Context, action: str, inputs: dict[str, Any], config: str
+) -> Iterator[None]:
+    """Steps after a successful rollout (tags, autoscaling, cleanup): a failure is recorded
+    as such, saying that the endpoint does serve the new config."""
+    try:
+        yield
+    except MlopsError as exc:
+        ctx.audit.record(
+            action,
+            "failed",
+            inputs,
+            config=config,
+            stage="after rollout",
+            endpoint_serves=config,
+            error=str(exc),
+        )
+        raise
 
 
 def _arn(ctx: Context, name: str) -> str:
@@ -543,11 +567,12 @@ def rollout(
     tags = {LIVE_CONFIG_TAG: target, LAST_ROLLOUT_TAG: last}
     if old:
         tags[PREVIOUS_CONFIG_TAG] = old
-    set_rollout_tags(ctx, state.arn, tags)
     cleaned: list[str] = []
-    if cleanup:
-        _await_termination_wait(ctx, spec, started, result)
-        cleaned = cleanup_old(ctx, spec, live=target, previous=old)
+    with _recorded_after_success(ctx, action, inputs, target):
+        set_rollout_tags(ctx, state.arn, tags)
+        if cleanup:
+            _await_termination_wait(ctx, spec, started, result)
+            cleaned = cleanup_old(ctx, spec, live=target, previous=old)
     ctx.audit.record(
         action,
         "succeeded",
