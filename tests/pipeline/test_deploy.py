@@ -197,10 +197,19 @@ def test_failed_update_needs_an_operator_and_deletes_nothing(live_stack: Any, fa
         deploy(stack.ctx, "churn", stack.v1)
 
 
-def test_two_concurrent_deploys_exactly_one_proceeds(live_stack: Any) -> None:
+def test_two_concurrent_deploys_exactly_one_proceeds(make_stack: Any) -> None:
     from pipelines.deploy import deploy
+    from tests.pipeline.conftest import endpoint_spec
 
-    stack = live_stack
+    # long bakes: the second deploy always meets the first one's update in flight
+    slow = {
+        "strategy": "CANARY",
+        "canary_size": {"type": "INSTANCE_COUNT", "value": 1},
+        "wait_interval_seconds": 1800,
+        "max_execution_timeout_seconds": 7200,
+    }
+    stack = make_stack(endpoints=[endpoint_spec("test", deployment=slow)])
+    deploy(stack.ctx, "churn", stack.approved_package(0.9))
     packages = [stack.approved_package(0.91), stack.approved_package(0.92)]
     barrier = threading.Barrier(2)
     results: dict[int, Any] = {}
