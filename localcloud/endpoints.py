@@ -341,7 +341,8 @@ def create_endpoint(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     from moto.sagemaker.models import FakeEndpoint
 
     config = backend.endpoint_configs[config_name]
-    endpoint = FakeEndpoint(
+    endpoint_class: Any = FakeEndpoint
+    endpoint = endpoint_class(
         account_id=ctx.account_id,
         region_name=ctx.region,
         endpoint_name=name,

@@ -234,7 +234,7 @@ class TrainingRun:
         stream = f"{self.name}/algo-1-{int(self.created)}"
         if stream not in logs.groups[LOG_GROUP].streams:
             logs.create_log_stream(LOG_GROUP, stream)
-        stamp = int(at * 1000)
+        stamp = int(time.time() * 1000)  # CloudWatch Logs drops events > 2 h in the future
         events = [{"timestamp": stamp, "message": line} for line in lines if line] or [
             {"timestamp": stamp, "message": "(no output)"}
         ]

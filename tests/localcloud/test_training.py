@@ -86,7 +86,9 @@ def test_training_output_goes_to_cloudwatch_logs(local_cloud: Any) -> None:
     events = logs.get_log_events(
         logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=streams[0]["logStreamName"]
     )
-    assert any("validation:accuracy=" in e["message"] for e in events["events"])
+    assert any("validation:accuracy=" in e["message"] for e in events["events"]), events["events"][
+        :5
+    ]
 
 
 def test_degraded_training_reports_worse_metrics(local_cloud: Any) -> None:
