@@ -281,32 +281,42 @@ def test_throttling_is_retried_within_the_standard_budget_then_a_clear_error(
     assert "ThrottlingException" in str(err.value) and "retry budget" in str(err.value)
 
 
-def test_throttled_update_fails_clearly_and_is_recorded(stack: Any) -> None:
-    from botocore.exceptions import ClientError
+def _inject(stack: Any, **error: Any) -> None:
+    import urllib.request
 
+    body = json.dumps(error).encode()
+    urllib.request.urlopen(f"{stack.cloud.endpoint_url}/_localcloud/errors", data=body).read()
+
+
+def test_transient_throttling_and_5xx_are_retried_transparently(stack: Any) -> None:
+    from pipelines.deploy import deploy
+
+    first = deploy(stack.ctx, "churn", stack.approved_package(0.9))
+    _inject(stack, service="sagemaker", operation="UpdateEndpoint", code="ThrottlingException")
+    _inject(
+        stack,
+        service="sagemaker",
+        operation="DescribeEndpoint",
+        code="ServiceUnavailable",
+        status=503,
+    )
+    result = deploy(stack.ctx, "churn", stack.approved_package(0.91))
+    assert result.outcome == "deployed" and result.previous_config == first.config_name
+    assert [r.outcome for r in stack.audit() if r.action == "deploy"] == ["succeeded", "succeeded"]
+
+
+def test_throttling_past_the_budget_fails_before_any_change(stack: Any) -> None:
     from pipelines.deploy import deploy
     from pipelines.errors import AwsCallFailed
 
     first = deploy(stack.ctx, "churn", stack.approved_package(0.9))
-
-    def throttled(**_: Any) -> None:
-        raise ClientError(
-            {
-                "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
-                "ResponseMetadata": {"HTTPStatusCode": 400},
-            },
-            "UpdateEndpoint",
-        )
-
-    stack.ctx.aws.sagemaker.update_endpoint = throttled
-    with pytest.raises(AwsCallFailed, match="retry budget"):
+    stack.ctx.aws.max_attempts = 1  # no retry left: the first throttle is past the budget
+    stack.ctx.aws._clients.clear()
+    _inject(stack, service="sagemaker", operation="UpdateEndpoint", code="ThrottlingException")
+    with pytest.raises(AwsCallFailed, match=r"ThrottlingException.*retry budget"):
         deploy(stack.ctx, "churn", stack.approved_package(0.91))
     name = stack.outputs.endpoints[0].endpoint_name
     assert (
         stack.sm().describe_endpoint(EndpointName=name)["EndpointConfigName"] == first.config_name
     )
-    record = stack.audit()[-1]
-    assert (record.action, record.outcome) == (
-        "deploy",
-        "failed",
-    ) and "Throttling" in record.details["error"]
+    assert stack.audit()[-1].outcome == "failed"
