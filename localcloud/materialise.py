@@ -299,6 +299,36 @@ def _model_package_group(m: Any, rid: str, i: dict[str, Any]) -> tuple[str, dict
     return rid, {"arn": created["ModelPackageGroupArn"]}
 
 
+def _model_package_group_policy(m: Any, rid: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    group = i["modelPackageGroupName"]
+    m.client("sagemaker").put_model_package_group_policy(
+        ModelPackageGroupName=group, ResourcePolicy=i["resourcePolicy"]
+    )
+    return group, {}
+
+
+def _ecr_repository_policy(m: Any, rid: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    m.client("ecr").set_repository_policy(repositoryName=i["repository"], policyText=i["policy"])
+    return i["repository"], {"registryId": m.account_id}
+
+
+def _security_group(m: Any, rid: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """In the VPC the stack names when the local cloud has it; else recorded and skipped."""
+    ec2 = m.client("ec2")
+    args: dict[str, Any] = {
+        "GroupName": i.get("name") or rid,
+        "Description": i.get("description") or rid,
+    }
+    if i.get("vpcId"):
+        args["VpcId"] = i["vpcId"]
+    try:
+        group_id = ec2.create_security_group(**args)["GroupId"]
+    except Exception as exc:
+        raise _Optional(f"{type(exc).__name__}: {exc}") from exc
+    arn = f"arn:{m.partition}:ec2:{m.region}:{m.account_id}:security-group/{group_id}"
+    return group_id, {"arn": arn, "ownerId": m.account_id}
+
+
 def _iam_role(m: Any, rid: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     iam = m.client("iam")
     args: dict[str, Any] = {
@@ -441,6 +471,9 @@ HANDLERS: dict[str, Handler] = {
     "aws:s3/bucketLogging:BucketLogging": _logging,
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": _ecr_lifecycle,
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": _ecr_repository_policy,
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": _model_package_group_policy,
+    "aws:ec2/securityGroup:SecurityGroup": _security_group,
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_package_group,
     "aws:iam/role:Role": _iam_role,
     "aws:iam/rolePolicy:RolePolicy": _iam_role_policy,

@@ -121,6 +121,42 @@ def delete_model_package_group(ctx: Context, params: dict[str, Any]) -> dict[str
             "delete them before the group."
         )
     del backend.model_package_groups[name]
+    ctx.state.group_policies.pop((ctx.account_id, ctx.region, name), None)
+    return {}
+
+
+def _group(ctx: Context, name: str) -> Any:
+    group = ctx.sagemaker().model_package_groups.get(name)
+    if group is None:
+        raise validation(
+            f"ModelPackageGroup {ctx.arn('model-package-group', name)} does not exist."
+        )
+    return group
+
+
+def put_model_package_group_policy(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Cross-account promotion: the group's resource policy (moto has none)."""
+    group = _group(ctx, params["ModelPackageGroupName"])
+    ctx.state.group_policies[(ctx.account_id, ctx.region, params["ModelPackageGroupName"])] = (
+        params["ResourcePolicy"]
+    )
+    return {"ModelPackageGroupArn": group.arn}
+
+
+def get_model_package_group_policy(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["ModelPackageGroupName"]
+    _group(ctx, name)
+    policy = ctx.state.group_policies.get((ctx.account_id, ctx.region, name))
+    if policy is None:
+        raise validation(f"Cannot find resource policy for model package group {name}.")
+    return {"ResourcePolicy": policy}
+
+
+def delete_model_package_group_policy(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["ModelPackageGroupName"]
+    _group(ctx, name)
+    if ctx.state.group_policies.pop((ctx.account_id, ctx.region, name), None) is None:
+        raise validation(f"Cannot find resource policy for model package group {name}.")
     return {}
 
 
@@ -147,4 +183,7 @@ HANDLERS: dict[str, Handler] = {
     "StopTrainingJob": training.stop_training_job,
     "DeleteModelPackage": delete_model_package,
     "DeleteModelPackageGroup": delete_model_package_group,
+    "PutModelPackageGroupPolicy": put_model_package_group_policy,
+    "GetModelPackageGroupPolicy": get_model_package_group_policy,
+    "DeleteModelPackageGroupPolicy": delete_model_package_group_policy,
 }

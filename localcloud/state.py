@@ -36,6 +36,8 @@ class CloudState:
     training: dict[Key, TrainingRun] = field(default_factory=dict)
     faults: dict[Key, str] = field(default_factory=dict)
     errors: list[InjectedError] = field(default_factory=list)
+    group_policies: dict[Key, str] = field(default_factory=dict)
+    """Model package group resource policies (PutModelPackageGroupPolicy)."""
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="localcloud-")))
 
     def tick(self, clock: SimClock) -> None:
@@ -61,6 +63,7 @@ class CloudState:
         self.training.clear()
         self.faults.clear()
         self.errors.clear()
+        self.group_policies.clear()
 
     def close(self) -> None:
         self.reset()

@@ -229,3 +229,17 @@ def test_injected_errors_past_the_retry_budget_reach_the_caller(local_cloud: Any
         local_cloud.client("sagemaker").list_endpoints()
     assert err.value.response["Error"]["Code"] == "ServiceUnavailable"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+
+
+def test_model_package_group_policy_round_trip(local_cloud: Any) -> None:
+    sm = local_cloud.client("sagemaker")
+    sm.create_model_package_group(ModelPackageGroupName="shared")
+    policy = json.dumps({"Version": "2012-10-17", "Statement": []})
+    sm.put_model_package_group_policy(ModelPackageGroupName="shared", ResourcePolicy=policy)
+    assert (
+        sm.get_model_package_group_policy(ModelPackageGroupName="shared")["ResourcePolicy"]
+        == policy
+    )
+    sm.delete_model_package_group_policy(ModelPackageGroupName="shared")
+    with pytest.raises(ClientError, match="Cannot find resource policy"):
+        sm.get_model_package_group_policy(ModelPackageGroupName="shared")
