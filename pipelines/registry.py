@@ -13,11 +13,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from components.config import QualityGate
 from pipelines.audit import split_s3_uri
 from pipelines.aws import aws_call, is_not_found, tag_list
 from pipelines.context import Context
-from pipelines.errors import ArtifactMissing, BadInput, NotApproved, QualityGateFailed
+from pipelines.errors import (
+    ArtifactMissing,
+    BadInput,
+    ContractError,
+    NotApproved,
+    QualityGateFailed,
+)
 from pipelines.training import load_job
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
@@ -73,6 +81,18 @@ def gate_failures(gate: QualityGate, metrics: dict[str, float]) -> list[str]:
         elif bound.max is not None and value > bound.max:
             failures.append(f"{name}={value:g} is above the maximum {bound.max:g}")
     return failures
+
+
+def quality_gate(ctx: Context) -> QualityGate:
+    """``StackOutputs.quality_gate`` parsed; a malformed one is a contract error naming the field."""
+    try:
+        return QualityGate.model_validate(ctx.outputs.quality_gate or {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"quality_gate.{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})"
+            for e in exc.errors(include_url=False)
+        )
+        raise ContractError(f"stack {ctx.stack!r} outputs: {problems}") from None
 
 
 def _bounds(lo: float | None, hi: float | None) -> str:
@@ -253,7 +273,7 @@ def register(
     if not model_data:
         raise ArtifactMissing(f"training job {job_name} has no model artifact")
     metrics = {str(m["MetricName"]): float(m["Value"]) for m in job.get("FinalMetricDataList", [])}
-    gate = QualityGate.model_validate(ctx.outputs.quality_gate or {})
+    gate = quality_gate(ctx)
     failures = gate_failures(gate, metrics)
     if failures and gate.on_fail == "skip":
         ctx.audit.record(

@@ -125,3 +125,15 @@ def test_without_auto_approve_the_package_waits_for_approval_then_approve_and_re
         ("approve", "succeeded"),
         ("reject", "succeeded"),
     ]
+
+
+def test_a_malformed_quality_gate_is_a_contract_error_naming_the_field(make_stack: Any) -> None:
+    from pipelines.errors import ContractError
+    from pipelines.registry import register
+
+    stack = make_stack(
+        quality_gate={"thresholds": {"validation:accuracy": {}}, "on_fail": "reject"}
+    )
+    job = stack.train()
+    with pytest.raises(ContractError, match=r"quality_gate\.thresholds\.validation:accuracy"):
+        register(stack.ctx, job.job_name)
