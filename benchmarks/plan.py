@@ -11,15 +11,23 @@ the recorded (resolved) inputs, no components, the same stack outputs exported a
 run by ``stacks.offline.run_program`` under a fresh ``PlatformMocks``. Both run in this
 process, interleaved, median of the repeats. The benchmark checks that the flat program
 registers exactly the same (type, name, inputs) as ours.
+
+Two informational figures help read the ratio: a second flat program that uses the typed
+``pulumi_aws`` classes (``aws.cloudwatch.MetricAlarm(name, **snake_case_inputs)``; also
+checked to register identical inputs) - what a hand-written pulumi_aws program pays - and
+the time ``mlops plan`` spends reading and validating the stack file before any resource.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
 import cProfile
 import gc
+import importlib
 import io
 import pstats
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -56,6 +64,17 @@ def write_stacks(directory: Path, sizes: tuple[int, ...]) -> None:
         (directory / f"Pulumi.bench{n}.yaml").write_text(yaml.safe_dump(stack_document(n)))
 
 
+def snake_case(key: str) -> str:
+    """``modelPackageGroupName`` → ``model_package_group_name`` (pulumi_aws argument names)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def typed_class(token: str) -> Any:
+    """``aws:cloudwatch/metricAlarm:MetricAlarm`` → ``pulumi_aws.cloudwatch.MetricAlarm``."""
+    _, module, name = token.split(":")
+    return getattr(importlib.import_module(f"pulumi_aws.{module.split('/')[0]}"), name)
+
+
 def _key(resource: Any) -> tuple[str, str, str]:
     import json
 
@@ -71,12 +90,15 @@ class Case:
         self.stacks_dir = stacks_dir
         self.ours_times: list[float] = []
         self.flat_times: list[float] = []
+        self.typed_times: list[float] = []
+        self.config_times: list[float] = []
         self.custom: list[Any] = []
         self.components = 0
         self.outputs: dict[str, Any] = {}
         self.region = ""
         self.project = ""
         self.same_resources: bool | None = None
+        self.same_typed: bool | None = None
 
     def run_ours(self) -> float:
         from stacks.offline import run_offline
@@ -105,10 +127,39 @@ class Case:
 
         return program
 
-    def run_flat(self) -> float:
+    def typed_program(self) -> Callable[[], None]:
+        import pulumi
+
+        resources = [
+            (typed_class(r.type), r.name, {snake_case(k): v for k, v in r.inputs.items()})
+            for r in copy.deepcopy(self.custom)
+        ]
+        outputs = copy.deepcopy(self.outputs)
+
+        def program() -> None:
+            for cls, name, kwargs in resources:
+                cls(name, **kwargs)
+            for key, value in outputs.items():
+                pulumi.export(key, value)
+
+        return program
+
+    def run_config(self) -> float:
+        """Reading and validating the stack file alone (the part of ours before any resource)."""
+        from components.config import load_stack_config, stack_file
+
+        gc.collect()
+        start = time.perf_counter()
+        load_stack_config(stack_file(self.stacks_dir, self.stack))
+        return time.perf_counter() - start
+
+    def run_typed(self) -> float:
+        return self.run_flat(typed=True)
+
+    def run_flat(self, typed: bool = False) -> float:
         from stacks.offline import PlatformMocks, run_program
 
-        program = self.flat_program()
+        program = self.typed_program() if typed else self.flat_program()
         mocks = PlatformMocks()
         gc.collect()
         start = time.perf_counter()
@@ -120,10 +171,11 @@ class Case:
             config={"aws:region": self.region},
         )
         elapsed = time.perf_counter() - start
-        if self.same_resources is None:
-            ours = sorted(_key(r) for r in self.custom)
-            flat = sorted(_key(r) for r in mocks.resources)
-            self.same_resources = ours == flat
+        ours = sorted(_key(r) for r in self.custom)
+        if typed and self.same_typed is None:
+            self.same_typed = ours == sorted(_key(r) for r in mocks.resources)
+        if not typed and self.same_resources is None:
+            self.same_resources = ours == sorted(_key(r) for r in mocks.resources)
         return elapsed
 
     def per_resource(self, times: list[float]) -> float:
@@ -138,14 +190,18 @@ def measure(repeat: int) -> list[Case]:
         for case in cases:  # warm-up: imports, pydantic schemas, the recorded resources
             case.run_ours()
             case.run_flat()
+            case.run_typed()
         for i in range(repeat):
             for case in cases:
-                pair = (case.run_ours, case.run_flat)
-                first, second = pair if i % 2 == 0 else pair[::-1]
-                a, b = first(), second()
-                ours, flat = (a, b) if i % 2 == 0 else (b, a)
-                case.ours_times.append(ours)
-                case.flat_times.append(flat)
+                # ours and the flat baseline back to back, alternating which goes first
+                if i % 2 == 0:
+                    case.ours_times.append(case.run_ours())
+                    case.flat_times.append(case.run_flat())
+                else:
+                    case.flat_times.append(case.run_flat())
+                    case.ours_times.append(case.run_ours())
+                case.typed_times.append(case.run_typed())
+                case.config_times.append(case.run_config())
         return cases
 
 
@@ -174,8 +230,36 @@ def rows(cases: list[Case]) -> list[Row]:
                     "components": case.components,
                     "ours_seconds": case.ours_times,
                     "flat_seconds": case.flat_times,
+                    "typed_flat_seconds": case.typed_times,
+                    "config_seconds": case.config_times,
                     "same_resources": case.same_resources,
+                    "same_typed_resources": case.same_typed,
                 },
+            )
+        )
+    for case in cases:
+        ours, typed = median(case.ours_times), median(case.typed_times)
+        same = "" if case.same_typed else " [typed program DIFFERS]"
+        out.append(
+            Row(
+                benchmark="plan",
+                figure=f"plan N={case.n} vs flat typed pulumi_aws classes{same}",
+                ours=seconds(ours),
+                baseline=seconds(typed),
+                ratio=f"{ours / typed:.2f}",
+                noise=f"typed {spread(case.typed_times)}",
+            )
+        )
+    for case in cases:
+        config = median(case.config_times)
+        out.append(
+            Row(
+                benchmark="plan",
+                figure=f"plan N={case.n}: of which reading + validating the stack file",
+                ours=seconds(config),
+                baseline=seconds(median(case.ours_times)),
+                ratio=f"{config / median(case.ours_times):.2f}",
+                noise=f"{spread(case.config_times)}",
             )
         )
     for case in cases:
@@ -212,6 +296,28 @@ def rows(cases: list[Case]) -> list[Row]:
                 values={"growth": growth},
             )
         )
+    if len(cases) >= 3:
+        # The cost of one more endpoint's resources, between N=1→10 and N=10→50: separates
+        # "endpoint resources cost more than the base platform's" from "everything slows down".
+        a, b, c = cases[0], cases[1], cases[-1]
+        for label, times in (("ours", "ours_times"), ("flat", "flat_times")):
+            first = (median(getattr(b, times)) - median(getattr(a, times))) / (
+                len(b.custom) - len(a.custom)
+            )
+            last = (median(getattr(c, times)) - median(getattr(b, times))) / (
+                len(c.custom) - len(b.custom)
+            )
+            out.append(
+                Row(
+                    benchmark="plan",
+                    figure=f"marginal time per added resource, N={b.n}→{c.n} vs N={a.n}→{b.n} "
+                    f"({label})",
+                    ours=f"{last * 1000:.2f} ms",
+                    baseline=f"{first * 1000:.2f} ms",
+                    ratio=f"{last / first:.2f}",
+                    noise="from the medians above",
+                )
+            )
     return out
 
 
@@ -219,26 +325,57 @@ def run(repeat: int) -> list[Row]:
     return rows(measure(repeat))
 
 
-def profile(n: int = 50, top: int = 30) -> str:
-    """cProfile of one ``run_offline`` for ``n`` endpoints (after a warm-up run)."""
+def _package(filename: str) -> str:
+    """Where a profiled function lives: a site-packages distribution, a repo package, stdlib."""
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
+    repo = str(REPO) + "/"
+    if filename.startswith(repo):
+        return filename[len(repo) :].split("/", 1)[0]
+    if "/lib/python3" in filename:
+        return "stdlib:" + filename.rsplit("/lib/python3", 1)[1].split("/", 2)[1].removesuffix(
+            ".py"
+        )
+    return "builtins (C)" if filename == "~" else filename
+
+
+def _own_by_package(prof: cProfile.Profile) -> collections.Counter[str]:
+    own: collections.Counter[str] = collections.Counter()
+    stats: dict[Any, Any] = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    for (filename, _, _), (_, _, tottime, _, _) in stats.items():
+        own[_package(filename)] += tottime
+    return own
+
+
+def profile(n: int = 50, top: int = 25) -> str:
+    """Where ours spends time that the flat program does not: cProfile of one run of each
+    at ``n`` endpoints (after a warm-up), own time summed per package, then ours' functions."""
     with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
         directory = Path(tmp)
         write_stacks(directory, (n,))
         case = Case(n, directory)
         case.run_ours()
-        profiler = cProfile.Profile()
-        profiler.enable()
-        case.run_ours()
-        profiler.disable()
         case.run_flat()
-        flat = cProfile.Profile()
-        flat.enable()
-        case.run_flat()
-        flat.disable()
+        profiles = {}
+        for label, fn in (("ours", case.run_ours), ("flat", case.run_flat)):
+            prof = cProfile.Profile()
+            prof.enable()
+            fn()
+            prof.disable()
+            profiles[label] = prof
+    ours, flat = _own_by_package(profiles["ours"]), _own_by_package(profiles["flat"])
     text = io.StringIO()
-    for title, prof in (("ours", profiler), ("flat", flat)):
-        text.write(f"==== {title}: N={n}, by cumulative time ====\n")
-        pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(top)
-        text.write(f"==== {title}: N={n}, by own time ====\n")
-        pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
+    text.write(
+        f"==== N={n}: own time per package under cProfile (ours {sum(ours.values()):.2f} s, "
+        f"flat {sum(flat.values()):.2f} s) ====\n"
+    )
+    for package in sorted(set(ours) | set(flat), key=lambda p: flat[p] - ours[p])[:15]:
+        text.write(f"  {package:<32} ours {ours[package]:7.3f} s   flat {flat[package]:7.3f} s\n")
+    text.write(f"==== ours, N={n}: repository functions by cumulative time ====\n")
+    stats = pstats.Stats(profiles["ours"], stream=text)
+    stats.sort_stats("cumulative").print_stats(r"/(components|stacks)/", top)
+    text.write(f"==== ours, N={n}: all functions by own time ====\n")
+    stats.sort_stats("tottime").print_stats(top)
+    text.write(f"==== flat, N={n}: all functions by own time ====\n")
+    pstats.Stats(profiles["flat"], stream=text).sort_stats("tottime").print_stats(top)
     return text.getvalue()
