@@ -320,3 +320,31 @@ def test_throttling_past_the_budget_fails_before_any_change(stack: Any) -> None:
         stack.sm().describe_endpoint(EndpointName=name)["EndpointConfigName"] == first.config_name
     )
     assert stack.audit()[-1].outcome == "failed"
+
+
+def test_promote_through_the_cli(
+    make_stack: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    staging, prod = make_stack("staging"), make_stack("prod")
+    arn = staging.approved_package(0.93)
+    code, out = mlops(
+        capsys,
+        "promote",
+        "--from",
+        "staging",
+        "--to",
+        "prod",
+        "--package",
+        arn,
+        "--json",
+        "--from-outputs",
+        write_outputs(staging, tmp_path),
+        "--to-outputs",
+        write_outputs(prod, tmp_path),
+    )
+    assert code == 0 and out["approval_status"] == "PendingManualApproval"
+    assert out["group"] == prod.outputs.model_package_group_name
+    code, out = mlops(
+        capsys, "promote", "--from", "prod", "--to", "prod", "--package", arn, "--json"
+    )
+    assert code == 2 and "two stacks" in out["message"]
