@@ -78,8 +78,10 @@ def run(repeat: int) -> list[Row]:
     for _ in range(WARM_UP):  # page cache, .pyc files
         _time(ours_cmd)
         _time(base_cmd)
+    import_cmd = [sys.executable, "-c", "import pipelines.cli"]
     ours_times: list[float] = []
     base_times: list[float] = []
+    import_times: list[float] = []
     # More repeats than asked: a start is short and the machine is shared.
     for i in range(max(repeat, 1) * 4):
         if i % 2 == 0:
@@ -88,7 +90,9 @@ def run(repeat: int) -> list[Row]:
         else:
             base_times.append(_time(base_cmd))
             ours_times.append(_time(ours_cmd))
+        import_times.append(_time(import_cmd))
     ours, base = median(ours_times), median(base_times)
+    imports = median(import_times)
     modules = imported_modules(ours_cmd)
     names = [m for m, _ in modules]
     bad = forbidden(names)
@@ -114,6 +118,15 @@ def run(repeat: int) -> list[Row]:
                 "heaviest_imports_us": heaviest,
                 "own_modules_us": own[:10],
             },
+        ),
+        Row(
+            benchmark="cli",
+            figure="of which: `python -c 'import pipelines.cli'` (imports, no parser)",
+            ours=seconds(imports),
+            baseline=seconds(base),
+            ratio=f"{imports / base:.2f}",
+            noise=spread(import_times),
+            values={"seconds": import_times},
         ),
         Row(
             benchmark="cli",
