@@ -214,19 +214,12 @@ def wait_for_job(ctx: Context, job_name: str, budget_seconds: float) -> dict[str
         interval = min(interval * 1.5, 60.0)
 
 
-def train(ctx: Context, req: TrainRequest) -> TrainResult:
-    """Start the job, wait, and return its artifacts, metrics and lineage (or raise)."""
-    validate_request(req)
-    job_name = req.job_name or job_name_for(f"{ctx.outputs.project}-{ctx.outputs.environment}")
-    bucket, _ = split_s3_uri(ctx.outputs.training.output_s3_uri)
+def _stage(
+    ctx: Context, req: TrainRequest, job_name: str
+) -> tuple[dict[str, Any], str | None, str]:
+    """Upload the source and the lineage record: (lineage, submit directory URI, lineage URI)."""
     s3 = ctx.aws.s3
-    inputs = {
-        "image": req.image,
-        "entry_point": req.entry_point,
-        "hyperparameters": req.hyperparameters,
-        "channels": req.channels,
-        "job_name": job_name,
-    }
+    bucket, _ = split_s3_uri(ctx.outputs.training.output_s3_uri)
     submit_uri = None
     with aws_call("upload training source"):
         if req.source_dir is not None:
@@ -243,11 +236,25 @@ def train(ctx: Context, req: TrainRequest) -> TrainResult:
         }
         lin_uri = lineage_uri(ctx.outputs.training.output_s3_uri, job_name)
         lin_bucket, lin_key = split_s3_uri(lin_uri)
-        s3.put_object(
-            Bucket=lin_bucket, Key=lin_key, Body=json.dumps(lineage, sort_keys=True).encode()
-        )
-    request = build_request(ctx, req, job_name, submit_uri)
+        body = json.dumps(lineage, sort_keys=True).encode()
+        s3.put_object(Bucket=lin_bucket, Key=lin_key, Body=body)
+    return lineage, submit_uri, lin_uri
+
+
+def train(ctx: Context, req: TrainRequest) -> TrainResult:
+    """Start the job, wait, and return its artifacts, metrics and lineage (or raise)."""
+    validate_request(req)
+    job_name = req.job_name or job_name_for(f"{ctx.outputs.project}-{ctx.outputs.environment}")
+    inputs = {
+        "image": req.image,
+        "entry_point": req.entry_point,
+        "hyperparameters": req.hyperparameters,
+        "channels": req.channels,
+        "job_name": job_name,
+    }
     try:
+        lineage, submit_uri, lin_uri = _stage(ctx, req, job_name)
+        request = build_request(ctx, req, job_name, submit_uri)
         with aws_call(f"CreateTrainingJob {job_name}"):
             ctx.aws.sagemaker.create_training_job(**request)
         ctx.event("training.started", f"training job {job_name} started", job=job_name)
