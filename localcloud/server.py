@@ -32,6 +32,7 @@ from typing import Any
 from localcloud.clock import SimClock
 from localcloud.context import Context, account_for
 from localcloud.endpoints import arm_fault
+from localcloud.s3policy import enforce_unconditional_statements
 from localcloud.sagemaker_ops import HANDLERS
 from localcloud.state import CloudState, InjectedError
 from localcloud.wire import (
@@ -174,7 +175,12 @@ class LocalCloudApp:
                     return error_response(call, _internal(call, exc))
                 if result is not None:
                     return json_response(result)
-            return self._moto(environ, call)
+            response = self._moto(environ, call)
+            if call.service == "s3" and _is_put_bucket_policy(environ) and response[0] < 300:
+                bucket = environ.get("PATH_INFO", "").strip("/").split("/", 1)[0]
+                ctx = Context(account_for(call.access_key), call.region, self.clock, self.state)
+                enforce_unconditional_statements(ctx.s3(), bucket)
+            return response
 
     def _moto(self, environ: dict[str, Any], call: Call) -> Response:
         captured: dict[str, Any] = {}
@@ -196,6 +202,11 @@ class LocalCloudApp:
         except Exception as exc:  # a moto bug must reach the client, loudly
             return error_response(call, _internal(call, exc))
         return int(str(captured["status"]).split()[0]), list(captured["headers"]), body
+
+
+def _is_put_bucket_policy(environ: dict[str, Any]) -> bool:
+    query = environ.get("QUERY_STRING", "")
+    return environ.get("REQUEST_METHOD") == "PUT" and "policy" in query.split("&")
 
 
 def _internal(call: Call, exc: Exception) -> ApiError:

@@ -243,3 +243,36 @@ def test_model_package_group_policy_round_trip(local_cloud: Any) -> None:
     sm.delete_model_package_group_policy(ModelPackageGroupName="shared")
     with pytest.raises(ClientError, match="Cannot find resource policy"):
         sm.get_model_package_group_policy(ModelPackageGroupName="shared")
+
+
+def test_tls_only_bucket_policy_does_not_lock_out_loopback(local_cloud: Any) -> None:
+    s3 = local_cloud.client("s3")
+    bucket = "policy-localcloud-test"
+    s3.create_bucket(Bucket=bucket)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyLockedPrefix",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/locked/*",
+            },
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    s3.put_object(Bucket=bucket, Key="open/a.txt", Body=b"a")
+    assert s3.get_object(Bucket=bucket, Key="open/a.txt")["Body"].read() == b"a"
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="locked/b.txt", Body=b"b")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == policy
