@@ -38,7 +38,9 @@ def test_materialise_local_creates_what_the_outputs_name(
 
     # the stack's TLS-only bucket policy must not lock the pipeline out over loopback
     s3.put_object(Bucket=outputs.buckets.model, Key="audit/first.json", Body=b"{}", IfNoneMatch="*")
-    assert s3.get_object(Bucket=outputs.buckets.model, Key="audit/first.json")["Body"].read() == b"{}"
+    assert (
+        s3.get_object(Bucket=outputs.buckets.model, Key="audit/first.json")["Body"].read() == b"{}"
+    )
 
     key = local_cloud.client("kms").describe_key(KeyId=outputs.kms_key_arn)["KeyMetadata"]
     assert key["Arn"] == outputs.kms_key_arn
