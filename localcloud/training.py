@@ -391,6 +391,17 @@ def create_training_job(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             f"Training job names must be unique within an AWS account and region, and a "
             f"training job with this name already exists ({arn})",
         )
+    stopping = params.get("StoppingCondition") or {}
+    if params.get("EnableManagedSpotTraining"):
+        wait, runtime = (
+            stopping.get("MaxWaitTimeInSeconds"),
+            stopping.get("MaxRuntimeInSeconds", 86400),
+        )
+        if wait is None or wait < runtime:
+            raise validation(
+                "Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to "
+                f"MaxRuntimeInSeconds ({runtime}) for managed spot training, got {wait}."
+            )
     algorithm = dict(params.get("AlgorithmSpecification") or {})
     metric_definitions = list(algorithm.get("MetricDefinitions") or [])
     output_path = (params.get("OutputDataConfig") or {}).get("S3OutputPath", "").rstrip("/")

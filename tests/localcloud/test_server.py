@@ -276,3 +276,25 @@ def test_tls_only_bucket_policy_does_not_lock_out_loopback(local_cloud: Any) -> 
         s3.put_object(Bucket=bucket, Key="locked/b.txt", Body=b"b")
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == policy
+
+
+def test_tags_on_pipeline_created_resources(local_cloud: Any) -> None:
+    from tests.localcloud.helpers import put_config
+
+    put_model(local_cloud, "m")
+    put_config(local_cloud, "cfg", "m")
+    sm = local_cloud.client("sagemaker")
+    sm.create_endpoint(
+        EndpointName="ep", EndpointConfigName="cfg", Tags=[{"Key": "mlops:stack", "Value": "local"}]
+    )
+    arns = {
+        "endpoint": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/ep",
+        "endpoint-config": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/cfg",
+        "model": "arn:aws:sagemaker:us-east-1:123456789012:model/m",
+    }
+    for arn in arns.values():
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "mlops:managed-by", "Value": "pipeline"}])
+        tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
+        assert tags["mlops:managed-by"] == "pipeline"
+    endpoint_tags = {t["Key"] for t in sm.list_tags(ResourceArn=arns["endpoint"])["Tags"]}
+    assert endpoint_tags == {"mlops:stack", "mlops:managed-by"}

@@ -149,3 +149,21 @@ def test_duplicate_training_job_name_is_refused(local_cloud: Any) -> None:
         start_job(local_cloud, "tabular-dup")
     assert err.value.response["Error"]["Code"] == "ResourceInUse"
     wait_job(sm, "tabular-dup")
+
+
+def test_spot_training_needs_a_max_wait_at_least_the_max_runtime(local_cloud: Any) -> None:
+    sm = local_cloud.client("sagemaker")
+    with pytest.raises(ClientError, match="MaxWaitTimeInSeconds"):
+        sm.create_training_job(
+            TrainingJobName="spot",
+            AlgorithmSpecification={"TrainingImage": "img", "TrainingInputMode": "File"},
+            RoleArn=ROLE,
+            OutputDataConfig={"S3OutputPath": f"s3://{DATA_BUCKET}/training/"},
+            ResourceConfig={
+                "InstanceType": "ml.g5.xlarge",
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 10,
+            },
+            StoppingCondition={"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 600},
+            EnableManagedSpotTraining=True,
+        )
