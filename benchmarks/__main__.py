@@ -2,6 +2,7 @@
 
 Options: ``--only NAME`` (repeatable: plan, cli, rollout, demo), ``--repeat N`` (default 5),
 ``--json`` (rows as JSON), ``--write PATH`` (also write the table as markdown),
+``--readme`` (also put the table into ``benchmarks/README.md`` between its result markers),
 ``--profile`` (with plan: a cProfile of the platform and the flat program at N=50).
 
 Exit code 0 when every figure with a goal passes, 1 otherwise. Timings are medians of the
@@ -51,12 +52,28 @@ def environment() -> str:
     )
 
 
+START, END = "<!-- results -->", "<!-- /results -->"
+
+
+def update_readme(path: Path, text: str) -> None:
+    """Replace what is between the result markers (or the lone start marker) with ``text``."""
+    readme = path.read_text()
+    head, sep, rest = readme.partition(START)
+    if not sep:
+        raise SystemExit(f"{path}: no {START} marker")
+    _, sep_end, tail = rest.partition(END)
+    path.write_text(f"{head}{START}\n{text}\n{END}{tail if sep_end else rest}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME")
     parser.add_argument("--repeat", type=int, default=5, help="repeats per figure (default 5)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write the table here")
+    parser.add_argument(
+        "--readme", action="store_true", help="also put the table into benchmarks/README.md"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="print a cProfile of the plan at N=50"
     )
@@ -96,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table)
     if args.write is not None:
         args.write.write_text(f"# Benchmark results\n\n{header}\n\n{table}\n")
+    if args.readme:
+        update_readme(Path(__file__).with_name("README.md"), f"{header}\n\n{table}")
     return 0 if all(r.passed is not False for r in rows) else 1
 
 
