@@ -54,13 +54,16 @@ class WatchPlan:
     termination_wait_seconds: float = 0.0
     timeout_seconds: float = CREATE_TIMEOUT_SECONDS
     dense_interval: float = 1.0
-    """Polling near an expected transition."""
+    """Polling near the expected end of a known phase."""
     max_interval: float = 4.0
     """Polling in phases of unknown length that a verdict may follow (traffic shifting,
-    RollingBack, an endpoint being created)."""
-    provisioning_interval: float = 15.0
-    """Polling while an update provisions the new fleet: only more of the update follows
-    (a rollback shows as RollingBack, which is then polled densely)."""
+    RollingBack, an endpoint being created): a verdict within ~5 s of the terminal state."""
+    provisioning_interval: float = 30.0
+    """Polling while an update provisions the new fleet (minutes in AWS): only more of the
+    update follows, or a rollback, which shows as RollingBack and is then polled densely."""
+    max_bake_interval: float = 45.0
+    """Longest sleep inside a bake: an alarm-driven rollback (RollingBack, a minute or more)
+    is still seen while it happens, so its verdict comes within seconds too."""
     lead_seconds: float = 3.0
     """Wake this long before a known phase is expected to end."""
 
@@ -193,20 +196,17 @@ def _known_phase_end(phases: list[dict[str, Any]], plan: WatchPlan, now: float) 
 
 
 def next_delay(
-    plan: WatchPlan,
-    now: float,
-    phase_end: float | None,
-    streak: float,
-    provisioning: bool = False,
+    plan: WatchPlan, now: float, phase_end: float | None, provisioning: bool = False
 ) -> float:
     """Seconds to sleep before the next poll."""
     if phase_end is not None:
         remaining = phase_end - now
         if remaining > plan.lead_seconds + plan.dense_interval:
-            # Halve the way to the expected end: a rollback mid-bake is still seen early.
-            return max(plan.dense_interval, min(remaining / 2, remaining - plan.lead_seconds))
+            # Halve the way to the expected end (at most max_bake_interval), then poll densely.
+            step = min(remaining / 2, remaining - plan.lead_seconds, plan.max_bake_interval)
+            return max(plan.dense_interval, step)
         return plan.dense_interval
-    return min(plan.provisioning_interval if provisioning else plan.max_interval, streak)
+    return plan.provisioning_interval if provisioning else plan.max_interval
 
 
 def _provisioning_new_fleet(status: str, phases: list[dict[str, Any]], creating: bool) -> bool:
@@ -239,7 +239,6 @@ def watch_endpoint(
     creating = old_config is None
     seen_transition = creating
     polls = 0
-    streak = plan.dense_interval
     last_key = ""
     transitions: list[dict[str, Any]] = []
 
@@ -273,7 +272,6 @@ def watch_endpoint(
         key = f"{label}@{live}@" + ",".join(f"{p['status']}:{p['start']}" for p in phases)
         if key != last_key:
             last_key = key
-            streak = plan.dense_interval
             transitions.append(
                 {"t": round(now - start, 1), "status": status, "phase": label, "config": live}
             )
@@ -324,7 +322,6 @@ def watch_endpoint(
                 f"or `mlops rollback`"
             )
         provisioning = _provisioning_new_fleet(status, phases, creating)
-        delay = next_delay(plan, now, _known_phase_end(phases, plan, now), streak, provisioning)
+        delay = next_delay(plan, now, _known_phase_end(phases, plan, now), provisioning)
         delay = min(delay, max(plan.dense_interval, start + plan.timeout_seconds - now))
-        streak = min(plan.provisioning_interval, streak * 2)
         clock.sleep(delay)

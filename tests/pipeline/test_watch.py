@@ -184,12 +184,14 @@ def test_plan_timeout_derives_from_the_deployment_config() -> None:
     assert plan.timeout_seconds == 1800 + 120 + 600
 
 
-def test_next_delay_halves_towards_the_expected_end_then_polls_densely() -> None:
+def test_next_delay_caps_the_bake_then_polls_densely_near_its_end() -> None:
     plan = WatchPlan.for_update(CANARY)
-    assert next_delay(plan, now=0, phase_end=600, streak=1) == 300
-    assert next_delay(plan, now=590, phase_end=600, streak=1) == 5
-    assert next_delay(plan, now=599, phase_end=600, streak=1) == plan.dense_interval
-    assert next_delay(plan, now=0, phase_end=None, streak=64) == plan.max_interval
+    assert next_delay(plan, now=0, phase_end=600) == plan.max_bake_interval
+    assert next_delay(plan, now=560, phase_end=600) == 20
+    assert next_delay(plan, now=590, phase_end=600) == 5
+    assert next_delay(plan, now=599, phase_end=600) == plan.dense_interval
+    assert next_delay(plan, now=0, phase_end=None) == plan.max_interval
+    assert next_delay(plan, now=0, phase_end=None, provisioning=True) == plan.provisioning_interval
 
 
 def test_a_full_canary_timeline_costs_a_fraction_of_a_fixed_5s_poller() -> None:
