@@ -67,7 +67,13 @@ def update_readme(path: Path, text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(BENCHMARKS),
+        metavar="NAME",
+        help="run only this benchmark (repeatable): " + ", ".join(BENCHMARKS),
+    )
     parser.add_argument("--repeat", type=int, default=5, help="repeats per figure (default 5)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write the table here")

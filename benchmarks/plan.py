@@ -92,6 +92,8 @@ class Case:
         self.flat_times: list[float] = []
         self.typed_times: list[float] = []
         self.config_times: list[float] = []
+        self.ours_nogc_times: list[float] = []
+        self.flat_nogc_times: list[float] = []
         self.custom: list[Any] = []
         self.components = 0
         self.outputs: dict[str, Any] = {}
@@ -100,13 +102,18 @@ class Case:
         self.same_resources: bool | None = None
         self.same_typed: bool | None = None
 
-    def run_ours(self) -> float:
+    def run_ours(self, gc_off: bool = False) -> float:
         from stacks.offline import run_offline
 
         gc.collect()
+        if gc_off:
+            gc.disable()
         start = time.perf_counter()
-        run = run_offline(self.stack, stacks_dir=self.stacks_dir)
-        elapsed = time.perf_counter() - start
+        try:
+            run = run_offline(self.stack, stacks_dir=self.stacks_dir)
+        finally:
+            elapsed = time.perf_counter() - start
+            gc.enable()
         if not self.custom:
             self.custom = [r for r in run.resources if r.custom]
             self.components = len(run.resources) - len(self.custom)
@@ -156,21 +163,26 @@ class Case:
     def run_typed(self) -> float:
         return self.run_flat(typed=True)
 
-    def run_flat(self, typed: bool = False) -> float:
+    def run_flat(self, typed: bool = False, gc_off: bool = False) -> float:
         from stacks.offline import PlatformMocks, run_program
 
         program = self.typed_program() if typed else self.flat_program()
         mocks = PlatformMocks()
         gc.collect()
+        if gc_off:
+            gc.disable()
         start = time.perf_counter()
-        run_program(
-            program,
-            mocks=mocks,
-            project=self.project,
-            stack=self.stack,
-            config={"aws:region": self.region},
-        )
-        elapsed = time.perf_counter() - start
+        try:
+            run_program(
+                program,
+                mocks=mocks,
+                project=self.project,
+                stack=self.stack,
+                config={"aws:region": self.region},
+            )
+        finally:
+            elapsed = time.perf_counter() - start
+            gc.enable()
         ours = sorted(_key(r) for r in self.custom)
         if typed and self.same_typed is None:
             self.same_typed = ours == sorted(_key(r) for r in mocks.resources)
@@ -202,6 +214,9 @@ def measure(repeat: int) -> list[Case]:
                     case.ours_times.append(case.run_ours())
                 case.typed_times.append(case.run_typed())
                 case.config_times.append(case.run_config())
+                if case is cases[0] or case is cases[-1]:  # the growth experiment
+                    case.ours_nogc_times.append(case.run_ours(gc_off=True))
+                    case.flat_nogc_times.append(case.run_flat(gc_off=True))
         return cases
 
 
@@ -294,6 +309,21 @@ def rows(cases: list[Case]) -> list[Row]:
                 noise=f"N={large.n} {spread(getattr(large, times))}; "
                 f"N={small.n} {spread(getattr(small, times))}",
                 values={"growth": growth},
+            )
+        )
+    for label, times in (("ours", "ours_nogc_times"), ("flat", "flat_nogc_times")):
+        at_small = small.per_resource(getattr(small, times))
+        at_large = large.per_resource(getattr(large, times))
+        out.append(
+            Row(
+                benchmark="plan",
+                figure=f"per-resource growth N={large.n} vs N={small.n}, GC off during the run "
+                f"({label})",
+                ours=f"{at_large * 1000:.2f} ms",
+                baseline=f"{at_small * 1000:.2f} ms",
+                ratio=f"{at_large / at_small:.2f}",
+                noise=f"N={large.n} {spread(getattr(large, times))}; "
+                f"N={small.n} {spread(getattr(small, times))}",
             )
         )
     if len(cases) >= 3:
