@@ -55,10 +55,10 @@ class WatchPlan:
     timeout_seconds: float = CREATE_TIMEOUT_SECONDS
     dense_interval: float = 1.0
     """Polling near the expected end of a known phase."""
-    max_interval: float = 4.0
+    max_interval: float = 3.0
     """Polling in phases of unknown length that a verdict may follow (traffic shifting,
     RollingBack, an endpoint being created): a verdict within ~5 s of the terminal state."""
-    provisioning_interval: float = 30.0
+    provisioning_interval: float = 40.0
     """Polling while an update provisions the new fleet (minutes in AWS): only more of the
     update follows, or a rollback, which shows as RollingBack and is then polled densely."""
     max_bake_interval: float = 45.0
