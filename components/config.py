@@ -643,7 +643,8 @@ def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
 
     source = str(path)
     try:
-        document = yaml.safe_load(path.read_text())
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+        document = yaml.load(path.read_text(), Loader=loader)
     except FileNotFoundError:
         raise ConfigError(source, ["stack file not found"]) from None
     except yaml.YAMLError as exc:
