@@ -309,7 +309,12 @@ def test_rolled_back_deploy_cleans_nothing(live_stack: Any) -> None:
     assert len(_configs(stack)) == 3 and stack.first.config_name in _configs(stack)
 
 
-def test_manual_rollback_returns_to_the_previous_config(live_stack: Any) -> None:
+def test_manual_rollback_returns_to_the_previous_config(
+    live_stack: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from pipelines.cli import main
     from pipelines.deploy import deploy, rollback
 
     stack = live_stack
@@ -319,9 +324,13 @@ def test_manual_rollback_returns_to_the_previous_config(live_stack: Any) -> None
     assert _live(stack)["EndpointConfigName"] == stack.first.config_name
     assert any("Baking" in t["phase"] for t in result.watch.transitions), "not the guarded update"
     assert [(r.action, r.outcome) for r in stack.audit()][-1] == ("rollback", "succeeded")
-    # and forward again: the previous config is now v2's
-    again = rollback(stack.ctx, "churn")
-    assert again.config_name == v2.config_name
+    # and forward again, through the CLI: the previous config is now v2's
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(stack.outputs.model_dump(mode="json")))
+    code = main(["rollback", "--stack", "test", "--outputs", str(path), "--json"])
+    again = json.loads(capsys.readouterr().out)
+    assert code == 0 and again["outcome"] == "rolled_back"
+    assert again["config"] == v2.config_name == _live(stack)["EndpointConfigName"]
 
 
 def test_autoscaling_registered_after_create_and_lifted_around_instance_type_change(
