@@ -9,11 +9,17 @@ requested:
   rollback alarm that fired and ``FailureReason``);
 - ``Failed`` → ``FAILED``; ``UpdateRollbackFailed`` (a mixed fleet) → ``NEEDS_OPERATOR``.
 
-Polling adapts to the deployment config: while a variant is ``Baking`` (its
-``StartTime`` + ``WaitIntervalInSeconds`` is known) the watcher halves the remaining
-time per poll and polls densely near the expected end; in phases of unknown length it
-polls every few seconds. All times are on an injectable clock (simulated seconds in
-the local cloud). The timeout is ``MaximumExecutionTimeoutInSeconds`` + the
+Polling adapts to the deployment config (``WatchPlan``): while a variant is
+``Baking`` its end is known (``StartTime`` + ``WaitIntervalInSeconds``, or the
+termination wait), so the watcher sleeps through it - at most 45 s at a time, so an
+alarm-driven rollback is still seen while it is ``RollingBack`` - and polls every
+second near the expected end; while an update provisions the new fleet it polls every
+40 s (no verdict can come next); in the other phases, which a verdict may follow, every
+3 s. On the rollout benchmark (canary, 600 s bake) that is 0.20 of a fixed 5 s
+poller's DescribeEndpoint calls when the canary succeeds and 0.27 when it is rolled
+back, with the verdict within 5 simulated seconds of the terminal state.
+
+All times are on an injectable clock (simulated seconds in the local cloud). The timeout is ``MaximumExecutionTimeoutInSeconds`` + the
 termination wait + a margin: past it, ``WaitTimedOut`` says what state the endpoint
 was left in and how to continue (FAULTS 15).
 """
