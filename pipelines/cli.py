@@ -1,8 +1,8 @@
 """The `mlops` command line.
 
-Start-up stays light: this module and every ``pipelines.commands.*`` module import
-only the standard library at top level; pulumi, boto3 and moto are imported inside
-``run`` of the command that needs them (``mlops --help`` imports none of them).
+Start-up stays light: ``mlops --help`` needs only the ``COMMANDS`` table; the module of
+the one command given is imported and configured (``pipelines.commands.<name>``, stdlib
+only at top level), and pulumi, boto3 and moto are imported inside its ``run``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from pipelines.console import Console
-from pipelines.errors import ExitCode, MlopsError
 
 # name → module in pipelines.commands; each module has HELP, configure(parser), run(args, console).
 COMMANDS: dict[str, str] = {
@@ -33,7 +31,8 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command`` (all of them when None) gets its full arguments."""
     parser = argparse.ArgumentParser(
         prog="mlops",
         description="Provision and operate a secure SageMaker MLOps platform with Pulumi.",
@@ -42,19 +41,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"pipelines.commands.{name}")
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        module.configure(command)
-        command.set_defaults(_module=module)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if command in (None, name):
+            module = importlib.import_module(f"pipelines.commands.{name}")
+            module.configure(sub_parser)
+            sub_parser.set_defaults(_module=module)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (its first non-option word), if it is one of ours."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(argv) or "")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return int(ExitCode.BAD_INPUT)
+        return 2  # ExitCode.BAD_INPUT
+
+    from pipelines.console import Console
+    from pipelines.errors import MlopsError
+
     console = Console.for_args(args)
     try:
         return int(args._module.run(args, console))
