@@ -12,7 +12,6 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-
 # name → module in pipelines.commands; each module has HELP, configure(parser), run(args, console).
 COMMANDS: dict[str, str] = {
     "plan": "Evaluate a stack offline under Pulumi's mock runtime and list its resources.",
