@@ -5,17 +5,18 @@ one endpoint copied N times under new names) read and validated into ``Environme
 then ``stacks.program.main()`` (``MLOpsPlatform`` and its components) run by
 ``stacks.offline.run_offline`` under ``PlatformMocks``.
 
-*Baseline* is a flat program generated from the resources that same run recorded: every
-custom resource registered directly as ``pulumi.CustomResource(type, name, inputs)`` with
-the recorded (resolved) inputs, no components, the same stack outputs exported as constants,
+*Baseline* is the flat hand-written pulumi_aws program the issue asks for, generated from
+the resources that same run recorded: every custom resource created with its typed
+``pulumi_aws`` class (``aws.cloudwatch.MetricAlarm(name, **snake_case_inputs)``) and the
+recorded (resolved) inputs, no components, the same stack outputs exported as constants,
 run by ``stacks.offline.run_program`` under a fresh ``PlatformMocks``. Both run in this
 process, interleaved, median of the repeats. The benchmark checks that the flat program
 registers exactly the same (type, name, inputs) as ours.
 
-Two informational figures help read the ratio: a second flat program that uses the typed
-``pulumi_aws`` classes (``aws.cloudwatch.MetricAlarm(name, **snake_case_inputs)``; also
-checked to register identical inputs) - what a hand-written pulumi_aws program pays - and
-the time ``mlops plan`` spends reading and validating the stack file before any resource.
+Two informational figures help read the ratio: a second flat program of bare
+``pulumi.CustomResource(type, name, inputs)`` registrations (what the engine costs without
+pulumi_aws's typed classes) and the time ``mlops plan`` spends reading and validating the
+stack file before any resource.
 """
 
 from __future__ import annotations
@@ -205,14 +206,14 @@ def measure(repeat: int) -> list[Case]:
             case.run_typed()
         for i in range(repeat):
             for case in cases:
-                # ours and the flat baseline back to back, alternating which goes first
+                # ours and the flat pulumi_aws baseline back to back, alternating which goes first
                 if i % 2 == 0:
                     case.ours_times.append(case.run_ours())
-                    case.flat_times.append(case.run_flat())
+                    case.typed_times.append(case.run_typed())
                 else:
-                    case.flat_times.append(case.run_flat())
+                    case.typed_times.append(case.run_typed())
                     case.ours_times.append(case.run_ours())
-                case.typed_times.append(case.run_typed())
+                case.flat_times.append(case.run_flat())
                 case.config_times.append(case.run_config())
                 if case is cases[0] or case is cases[-1]:  # the growth experiment
                     case.ours_nogc_times.append(case.run_ours(gc_off=True))
@@ -223,21 +224,21 @@ def measure(repeat: int) -> list[Case]:
 def rows(cases: list[Case]) -> list[Row]:
     out: list[Row] = []
     for case in cases:
-        ours, flat = median(case.ours_times), median(case.flat_times)
-        ratios = [o / f for o, f in zip(case.ours_times, case.flat_times, strict=True)]
+        ours, flat = median(case.ours_times), median(case.typed_times)
+        ratios = [o / f for o, f in zip(case.ours_times, case.typed_times, strict=True)]
         ratio = ours / flat
-        same = "" if case.same_resources else " [flat program DIFFERS]"
+        same = "" if case.same_typed else " [flat program DIFFERS]"
         out.append(
             Row(
                 benchmark="plan",
                 figure=f"plan N={case.n} ({len(case.custom)} resources, "
-                f"{case.components} components){same}",
+                f"{case.components} components) vs flat pulumi_aws program{same}",
                 ours=seconds(ours),
                 baseline=seconds(flat),
                 ratio=f"{ratio:.2f}",
                 goal=f"≤ {RATIO_GOAL:.2f}",
-                passed=ratio <= RATIO_GOAL and bool(case.same_resources),
-                noise=f"ours {spread(case.ours_times)}; flat {spread(case.flat_times)}; "
+                passed=ratio <= RATIO_GOAL and bool(case.same_typed),
+                noise=f"ours {spread(case.ours_times)}; flat {spread(case.typed_times)}; "
                 f"ratio {min(ratios):.2f}-{max(ratios):.2f}",
                 values={
                     "endpoints": case.n,
@@ -253,16 +254,16 @@ def rows(cases: list[Case]) -> list[Row]:
             )
         )
     for case in cases:
-        ours, typed = median(case.ours_times), median(case.typed_times)
-        same = "" if case.same_typed else " [typed program DIFFERS]"
+        ours, bare = median(case.ours_times), median(case.flat_times)
+        same = "" if case.same_resources else " [bare program DIFFERS]"
         out.append(
             Row(
                 benchmark="plan",
-                figure=f"plan N={case.n} vs flat typed pulumi_aws classes{same}",
+                figure=f"plan N={case.n} vs bare pulumi.CustomResource registrations{same}",
                 ours=seconds(ours),
-                baseline=seconds(typed),
-                ratio=f"{ours / typed:.2f}",
-                noise=f"typed {spread(case.typed_times)}",
+                baseline=seconds(bare),
+                ratio=f"{ours / bare:.2f}",
+                noise=f"bare {spread(case.flat_times)}",
             )
         )
     for case in cases:
