@@ -205,8 +205,8 @@ def test_two_concurrent_deploys_exactly_one_proceeds(make_stack: Any) -> None:
     slow = {
         "strategy": "CANARY",
         "canary_size": {"type": "INSTANCE_COUNT", "value": 1},
-        "wait_interval_seconds": 1800,
-        "max_execution_timeout_seconds": 7200,
+        "wait_interval_seconds": 900,
+        "max_execution_timeout_seconds": 3600,
     }
     stack = make_stack(endpoints=[endpoint_spec("test", deployment=slow)])
     deploy(stack.ctx, "churn", stack.approved_package(0.9))
@@ -243,14 +243,14 @@ def test_busy_endpoint_is_refused_or_waited_for(live_stack: Any) -> None:
     name = stack.outputs.endpoints[0].endpoint_name
     v2 = stack.approved_package(0.95)
     slow = stack.outputs.endpoints[0].deployment_config()
-    slow["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["WaitIntervalInSeconds"] = 3600
-    slow["BlueGreenUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"] = 28800
+    slow["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["WaitIntervalInSeconds"] = 1200
+    slow["BlueGreenUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"] = 7200
     stack.sm().update_endpoint(
         EndpointName=name, EndpointConfigName=stack.first.config_name, DeploymentConfig=slow
     )
     with pytest.raises(UpdateInProgress, match="Updating"):
         deploy(stack.ctx, "churn", v2)
-    result = deploy(stack.ctx, "churn", v2, wait_if_busy_seconds=9000)
+    result = deploy(stack.ctx, "churn", v2, wait_if_busy_seconds=4000)
     assert result.outcome == "deployed"
 
 
