@@ -510,17 +510,20 @@ def rollout(
     *,
     action: str,
     cleanup: bool = True,
+    target_instance_type: str | None = None,
 ) -> DeployResult:
-    """The guarded UpdateEndpoint + watch shared by deploy and rollback."""
+    """The guarded UpdateEndpoint + watch shared by deploy and rollback.
+
+    ``target_instance_type`` is the new config's (default: the spec's): when it differs
+    from the live one, autoscaling is lifted around the update as AWS requires.
+    """
     name = spec.endpoint_name
     sm = ctx.aws.sagemaker
     old = state.config_name
     variant = state.variant_name or spec.variant_name
-    instance_change = spec.serverless is None and state.instance_type not in (
-        None,
-        spec.instance_type,
-    )
-    scaled = spec.autoscaling is not None and autoscaling.is_registered(ctx, name, variant)
+    new_type = target_instance_type if target_instance_type is not None else spec.instance_type
+    instance_change = spec.serverless is None and state.instance_type not in (None, new_type)
+    scaled = spec.serverless is None and autoscaling.is_registered(ctx, name, variant)
     lifted = False
     if instance_change and scaled:
         lifted = autoscaling.deregister(ctx, name, variant)
@@ -728,6 +731,17 @@ def rollback(
         outcome = "conflict" if isinstance(exc, UpdateInProgress) else "refused"
         ctx.audit.record("rollback", outcome, inputs, error=str(exc))
         raise
-    model = first_variant(c).get("ModelName")
+    target_variant = first_variant(c)
+    model = target_variant.get("ModelName")
     package_arn = model_package_of(ctx, model) if model else None
-    return rollout(ctx, spec, state, target, package_arn, inputs, action="rollback", cleanup=False)
+    return rollout(
+        ctx,
+        spec,
+        state,
+        target,
+        package_arn,
+        inputs,
+        action="rollback",
+        cleanup=False,
+        target_instance_type=target_variant.get("InstanceType") or "",
+    )

@@ -375,6 +375,12 @@ def test_autoscaling_registered_after_create_and_lifted_around_instance_type_cha
     assert len(targets) == 1, "autoscaling re-registered after the update"
     config = stack.sm().describe_endpoint_config(EndpointConfigName=result.config_name)
     assert config["ProductionVariants"][0]["InstanceType"] == "ml.g5.2xlarge"
+    # rolling back to the ml.g5.xlarge config changes the instance type again: lifted again
+    from pipelines.deploy import rollback
+
+    back = rollback(ctx, "churn")
+    assert back.outcome == "rolled_back" and back.config_name == result.previous_config
+    assert len(aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]) == 1
 
 
 def test_linear_rollout_on_an_ebs_instance_sets_the_volume_kms_key(make_stack: Any) -> None:
