@@ -190,7 +190,8 @@ class Stack:
         job = self.train(accuracy)
         result = register(self.ctx, job.job_name)
         assert result.approval_status == "Approved"
-        return str(result.package.arn)
+        assert result.package is not None
+        return result.package.arn
 
     def client(self, service: str) -> Any:
         return client(self.cloud, service, self.outputs.region)

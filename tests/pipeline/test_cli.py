@@ -145,6 +145,7 @@ def test_promote_copies_an_approved_package_with_its_lineage(make_stack: Any) ->
     promoted = promote(staging.ctx, prod.ctx, arn)
     assert promoted.status == "PendingManualApproval"
     assert promoted.group == prod.outputs.model_package_group_name
+    assert promoted.model_data_url is not None
     assert promoted.model_data_url.startswith(
         f"s3://{prod.outputs.buckets.model}/promoted/staging/"
     )
@@ -272,7 +273,7 @@ def test_throttling_is_retried_within_the_standard_budget_then_a_clear_error(
         aws = Aws(
             region="eu-west-1", endpoint=f"http://127.0.0.1:{server.server_port}", max_attempts=2
         )
-        assert aws.sagemaker.meta.config.retries["mode"] == "standard"
+        assert aws.sagemaker.meta.config.retries["mode"] == "standard"  # type: ignore[attr-defined]
         with pytest.raises(AwsCallFailed) as err, aws_call("DescribeEndpoint churn"):
             aws.sagemaker.describe_endpoint(EndpointName="churn")
     finally:

@@ -78,6 +78,7 @@ def test_canary_update_is_deployed_and_the_previous_config_kept(live_stack: Any)
     assert result.previous_config == stack.first.config_name
     assert _live(stack)["EndpointConfigName"] == result.config_name
     assert stack.first.config_name in _configs(stack)
+    assert result.watch is not None
     phases = [t["phase"] for t in result.watch.transitions]
     assert any("Baking" in p for p in phases) and any("ActivatingTraffic" in p for p in phases)
     assert _outcomes(stack) == ["succeeded", "succeeded"]
@@ -100,7 +101,9 @@ def test_not_approved_is_refused_before_any_endpoint_call(make_stack: Any) -> No
 
     stack = make_stack(quality_gate={})
     job = stack.train()
-    pending = register(stack.ctx, job.job_name).package.arn
+    registered = register(stack.ctx, job.job_name).package
+    assert registered is not None
+    pending = registered.arn
     calls: list[str] = []
     stack.ctx.aws.sagemaker.meta.events.register(
         "before-call.sagemaker.*", lambda model, **_: calls.append(model.name)
@@ -231,6 +234,7 @@ def test_two_concurrent_deploys_exactly_one_proceeds(make_stack: Any) -> None:
     assert kinds == ["DeployResult", "UpdateInProgress"], results
     winner = next(r for r in results.values() if not isinstance(r, Exception))
     loser = next(r for r in results.values() if isinstance(r, Exception))
+    assert isinstance(loser, UpdateInProgress)
     assert loser.exit_code == 6 and "in progress" in str(loser)
     assert _live(stack)["EndpointConfigName"] == winner.config_name
     assert sorted(_outcomes(stack)[-2:]) == ["conflict", "succeeded"]
@@ -322,6 +326,7 @@ def test_manual_rollback_returns_to_the_previous_config(
     result = rollback(stack.ctx, "churn")
     assert result.outcome == "rolled_back" and result.config_name == stack.first.config_name
     assert _live(stack)["EndpointConfigName"] == stack.first.config_name
+    assert result.watch is not None
     assert any("Baking" in t["phase"] for t in result.watch.transitions), "not the guarded update"
     assert [(r.action, r.outcome) for r in stack.audit()][-1] == ("rollback", "succeeded")
     # and forward again, through the CLI: the previous config is now v2's
@@ -400,6 +405,7 @@ def test_linear_rollout_on_an_ebs_instance_sets_the_volume_kms_key(make_stack: A
     assert result.outcome == "deployed"
     config = stack.sm().describe_endpoint_config(EndpointConfigName=result.config_name)
     assert config["KmsKeyId"] == stack.outputs.endpoints[0].kms_key_arn
+    assert result.watch is not None
     bakes = [t for t in result.watch.transitions if "Baking" in t["phase"]]
     assert len(bakes) == 2, result.watch.transitions
 
@@ -458,8 +464,10 @@ def test_cleanup_finds_configs_by_tag_when_the_name_was_cut(make_stack: Any) -> 
 
     long_name = "mlops-stack-test-a-rather-long-endpoint-name-x"
     stack = make_stack(endpoints=[endpoint_spec("test", endpoint_name=long_name)])
-    configs = []
+    configs: list[str] = []
     for accuracy in (0.9, 0.91, 0.92):
-        configs.append(deploy(stack.ctx, "churn", stack.approved_package(accuracy)).config_name)
+        config = deploy(stack.ctx, "churn", stack.approved_package(accuracy)).config_name
+        assert config is not None
+        configs.append(config)
     assert all(len(c) <= 63 and not c.startswith(long_name) for c in configs)
     assert _configs(stack) == sorted(configs[-2:])

@@ -65,6 +65,7 @@ def test_register_attaches_metrics_and_lineage_and_auto_approves(stack: Any) -> 
 
     job = stack.train(accuracy=0.95)
     result = register(stack.ctx, job.job_name)
+    assert result.package is not None
     package = describe_package(stack.ctx, result.package.arn)
     assert package.status == "Approved"
     assert package.metrics["validation:accuracy"] == pytest.approx(0.95)
@@ -117,6 +118,7 @@ def test_without_auto_approve_the_package_waits_for_approval_then_approve_and_re
     job = stack.train()
     result = register(stack.ctx, job.job_name)
     assert result.approval_status == "PendingManualApproval"
+    assert result.package is not None
     approved = set_approval(stack.ctx, str(result.package.version), "Approved", "looks good")
     assert approved.status == "Approved"
     rejected = set_approval(stack.ctx, approved.arn, "Rejected", "regression found")
