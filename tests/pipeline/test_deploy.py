@@ -471,3 +471,17 @@ def test_cleanup_finds_configs_by_tag_when_the_name_was_cut(make_stack: Any) -> 
         configs.append(config)
     assert all(len(c) <= 63 and not c.startswith(long_name) for c in configs)
     assert _configs(stack) == sorted(configs[-2:])
+
+
+def test_cleanup_waits_out_the_termination_wait(stack: Any) -> None:
+    from pipelines.clock import FakeClock
+    from pipelines.deploy import _await_termination_wait
+    from pipelines.watch import Verdict, WatchResult
+
+    spec = stack.outputs.endpoints[0]  # termination_wait_seconds = 60
+    stack.ctx.clock = FakeClock(t=1000.0)
+    done = WatchResult(Verdict.DEPLOYED, spec.endpoint_name, "new", "old", "InService", "new")
+    _await_termination_wait(stack.ctx, spec, started=980.0, result=done)
+    assert stack.ctx.clock.slept == [40.0]
+    _await_termination_wait(stack.ctx, spec, started=900.0, result=done)
+    assert stack.ctx.clock.slept == [40.0], "already past the termination wait: no sleep"
