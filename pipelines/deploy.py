@@ -320,6 +320,12 @@ def deploy(
     name = spec.endpoint_name
     inputs = {"endpoint": name, "package": package_ref}
     try:
+        if spec.scale_to_zero:
+            raise BadInput(
+                f"endpoint {spec.name!r} asks for scale_to_zero, which needs inference components; "
+                "the pipeline does not deploy those yet (use serverless or instances with "
+                "autoscaling)"
+            )
         package = describe_package(ctx, package_ref)
         inputs["model_package_arn"] = package.arn
         require_approved(package)

@@ -485,3 +485,15 @@ def test_cleanup_waits_out_the_termination_wait(stack: Any) -> None:
     assert stack.ctx.clock.slept == [40.0]
     _await_termination_wait(stack.ctx, spec, started=900.0, result=done)
     assert stack.ctx.clock.slept == [40.0], "already past the termination wait: no sleep"
+
+
+def test_scale_to_zero_is_refused_loudly(make_stack: Any) -> None:
+    from pipelines.deploy import deploy
+    from pipelines.errors import BadInput
+    from tests.pipeline.conftest import endpoint_spec
+
+    stack = make_stack(endpoints=[endpoint_spec("test", scale_to_zero=True)])
+    with pytest.raises(BadInput, match="inference components"):
+        deploy(stack.ctx, "churn", "latest")
+    assert stack.sm().list_endpoints()["Endpoints"] == []
+    assert stack.audit()[-1].outcome == "refused"
