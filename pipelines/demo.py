@@ -198,6 +198,18 @@ class Demo:
                     self._on_baking = fire
                 try:
                     result = deploy(ctx, ENDPOINT, packages[version])
+                except RolledBack as exc:
+                    # The audit record holds what the watcher decided: alarm, reason, configs.
+                    record = ctx.audit.records()[-1]
+                    watch = record.details.get("watch") or {}
+                    return "rolled_back", {
+                        "error": str(exc),
+                        "alarm": record.details.get("alarm"),
+                        "failure_reason": record.details.get("failure_reason"),
+                        "config": record.details.get("config"),
+                        "previous_config": record.details.get("previous_config"),
+                        "polls": watch.get("polls"),
+                    }
                 finally:
                     self._on_baking = None
                 configs[version] = result.config_name

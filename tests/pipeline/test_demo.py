@@ -44,6 +44,11 @@ def test_demo_deploys_a_canary_and_rolls_one_back(tmp_path: Path) -> None:
     assert rolled_back["endpoint_still_on_v2"] is True
     assert rolled_back["live_config"] == deployed["config"]
     assert "alarm" in rolled_back["error"] and "5xx" in rolled_back["error"]
+    assert (
+        rolled_back["alarm"].endswith("-5xx")
+        and rolled_back["alarm"] in rolled_back["failure_reason"]
+    )
+    assert rolled_back["previous_config"] == deployed["config"] != rolled_back["config"]
     audit = [(r["action"], r["outcome"]) for r in report["audit"]]
     assert audit.count(("train", "succeeded")) == 3 and audit.count(("register", "succeeded")) == 3
     assert [o for a, o in audit if a == "deploy"] == ["succeeded", "succeeded", "rolled_back"]
