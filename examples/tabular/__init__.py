@@ -26,6 +26,7 @@ ENTRY_POINT = "train.py"
 SOURCE_FILES = ("train.py", "inference.py", "make_dataset.py")
 METRIC_DEFINITIONS: list[dict[str, str]] = [
     {"Name": "validation:accuracy", "Regex": r"validation:accuracy=([0-9.]+);"},
+    {"Name": "validation:auc", "Regex": r"validation:auc=([0-9.]+);"},
     {"Name": "validation:loss", "Regex": r"validation:loss=([0-9.]+);"},
     {"Name": "train:loss", "Regex": r"train:loss=([0-9.]+);"},
 ]

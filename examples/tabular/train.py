@@ -71,16 +71,38 @@ def predict(weights: list[float], bias: float, x: list[float]) -> float:
     return sigmoid(sum(w * v for w, v in zip(weights, x, strict=True)) + bias)
 
 
+def auc(scored: list[tuple[float, int]]) -> float:
+    """Area under the ROC curve: the Mann-Whitney U statistic (ties share their mean rank)."""
+    ordered = sorted(scored)
+    ranks = [0.0] * len(ordered)
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1][0] == ordered[i][0]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[k] = (i + j) / 2 + 1
+        i = j + 1
+    positives = sum(label for _, label in ordered)
+    negatives = len(ordered) - positives
+    if positives == 0 or negatives == 0:
+        return 0.5
+    rank_sum = sum(r for r, (_, label) in zip(ranks, ordered, strict=True) if label)
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
 def evaluate(
     weights: list[float], bias: float, rows: list[tuple[int, list[float]]]
 ) -> dict[str, float]:
     eps = 1e-9
     loss = correct = 0.0
+    scored = []
     for label, x in rows:
         p = predict(weights, bias, x)
         loss -= label * math.log(p + eps) + (1 - label) * math.log(1 - p + eps)
         correct += (p >= 0.5) == bool(label)
-    return {"loss": loss / len(rows), "accuracy": correct / len(rows)}
+        scored.append((p, label))
+    return {"loss": loss / len(rows), "accuracy": correct / len(rows), "auc": auc(scored)}
 
 
 def train(args: argparse.Namespace) -> dict[str, float]:
@@ -105,6 +127,7 @@ def train(args: argparse.Namespace) -> dict[str, float]:
     metrics = evaluate(weights, bias, validation)
     print(f"validation:loss={metrics['loss']:.5f};", flush=True)
     print(f"validation:accuracy={metrics['accuracy']:.5f};", flush=True)
+    print(f"validation:auc={metrics['auc']:.5f};", flush=True)
     model_dir = Path(args.model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / "model.json").write_text(json.dumps({"weights": weights, "bias": bias}))
