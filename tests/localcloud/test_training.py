@@ -60,7 +60,13 @@ def test_training_job_runs_the_entry_point_and_uploads_the_model(local_cloud: An
     assert job["SecondaryStatus"] == "Completed"
     metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
     assert metrics["validation:accuracy"] > 0.85
-    assert set(metrics) == {"validation:accuracy", "validation:loss", "train:loss"}
+    assert set(metrics) == {
+        "validation:accuracy",
+        "validation:auc",
+        "validation:loss",
+        "train:loss",
+    }
+    assert metrics["validation:auc"] > 0.9
     assert job["AlgorithmSpecification"]["MetricDefinitions"] == tabular.METRIC_DEFINITIONS
     artifact = job["ModelArtifacts"]["S3ModelArtifacts"]
     assert artifact == f"s3://{DATA_BUCKET}/training/tabular-ok/output/model.tar.gz"
