@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components import instance_types, naming
+from components import iam, instance_types, naming
 from components.config import EndpointConfig, Strategy
 from components.contract import (
     AutoscalingSpec,
@@ -380,22 +380,7 @@ def execution_role_policy(
     )
     log_group = log_group.removesuffix(":*")
     statements: list[dict[str, Any]] = [
-        {
-            "Sid": "PullModelImage",
-            "Effect": "Allow",
-            "Action": [
-                "ecr:BatchCheckLayerAvailability",
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-            ],
-            "Resource": ecr_repository_arn,
-        },
-        {
-            "Sid": "EcrLogin",
-            "Effect": "Allow",
-            "Action": "ecr:GetAuthorizationToken",
-            "Resource": "*",
-        },
+        *iam.ecr_pull_statements(ecr_repository_arn, label="model-image"),
         {
             "Sid": "ReadModelArtifacts",
             "Effect": "Allow",
@@ -434,36 +419,9 @@ def execution_role_policy(
         },
     ]
     if subnet_ids:
-        ec2 = f"arn:{partition}:ec2:{region}:{account}"
-        statements += [
-            {
-                "Sid": "DescribeVpc",
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                "Resource": "*",
-            },
-            {
-                "Sid": "AttachToVpc",
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                ],
-                "Resource": [
-                    f"{ec2}:network-interface/*",
-                    *(f"{ec2}:subnet/{s}" for s in subnet_ids),
-                    *(f"{ec2}:security-group/{g}" for g in security_group_ids),
-                ],
-            },
-        ]
+        statements += iam.vpc_statements(
+            partition, region, account, subnet_ids, list(security_group_ids)
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 

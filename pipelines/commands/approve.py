@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from pipelines.commands._common import add_pipeline_args, open_context
+from pipelines.commands._approval import configure
 from pipelines.console import Console
 
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_pipeline_args(parser)
-    parser.add_argument(
-        "--package",
-        required=True,
-        metavar="REF",
-        help="model package ARN, version number or 'latest'",
-    )
-    parser.add_argument("--reason", default="", help="ApprovalDescription")
+__all__ = ["configure", "run"]
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from pipelines.registry import set_approval
+    from pipelines.commands._approval import decide
 
-    ctx = open_context(args, console)
-    package = set_approval(ctx, args.package, "Approved", args.reason)
-    console.result(package.to_json(), f"{package.arn} is {package.status}")
-    return 0
+    return decide(args, console, "Approved")

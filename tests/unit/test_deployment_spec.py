@@ -364,8 +364,13 @@ def test_execution_role_policy_is_scoped() -> None:
     assert s["PullModelImage"]["Resource"] == (
         "arn:aws:ecr:eu-west-1:123456789012:repository/mlops-stack-prod"
     )
-    assert s["EcrLogin"] == {
-        "Sid": "EcrLogin",
+    assert s["PullModelImage"]["Action"] == [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+    ]
+    assert s["RegistryLogin"] == {
+        "Sid": "RegistryLogin",
         "Effect": "Allow",
         "Action": "ecr:GetAuthorizationToken",
         "Resource": "*",
@@ -389,7 +394,7 @@ def test_execution_role_policy_is_scoped() -> None:
             f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{ENDPOINT}-latency",
         ],
     }
-    assert "DescribeVpc" not in s and "AttachToVpc" not in s
+    assert "DescribeNetwork" not in s and "CreateNetworkInterfacesInOurSubnets" not in s
 
 
 def test_execution_role_policy_has_no_wildcard_action_and_star_only_where_unscopable() -> None:
@@ -402,11 +407,11 @@ def test_execution_role_policy_has_no_wildcard_action_and_star_only_where_unscop
         )
         assert all("*" not in a for a in actions), statement
         if statement["Resource"] == "*":
-            assert statement["Sid"] in {"EcrLogin", "DescribeVpc"}, statement
+            assert statement["Sid"] in {"RegistryLogin", "DescribeNetwork"}, statement
             assert all(
                 a == "ecr:GetAuthorizationToken" or a.startswith("ec2:Describe") for a in actions
             )
-    attach = _by_sid(policy)["AttachToVpc"]["Resource"]
+    attach = _by_sid(policy)["CreateNetworkInterfacesInOurSubnets"]["Resource"]
     assert "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0123456789abcdef0" in attach
     assert "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123456789abcdef0" in attach
 

@@ -1,0 +1,28 @@
+"""What `mlops approve` and `mlops reject` share: the arguments and the UpdateModelPackage."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipelines.commands._common import add_pipeline_args, open_context
+from pipelines.console import Console
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_pipeline_args(parser)
+    parser.add_argument(
+        "--package",
+        required=True,
+        metavar="REF",
+        help="model package ARN, version number or 'latest'",
+    )
+    parser.add_argument("--reason", default="", help="ApprovalDescription")
+
+
+def decide(args: argparse.Namespace, console: Console, status: str) -> int:
+    from pipelines.registry import set_approval
+
+    ctx = open_context(args, console)
+    package = set_approval(ctx, args.package, status, args.reason)
+    console.result(package.to_json(), f"{package.arn} is {package.status}")
+    return 0
