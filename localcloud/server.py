@@ -347,6 +347,9 @@ class LocalCloud:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "AWS_EC2_METADATA_DISABLED": "true",
+            # A proxy set on the machine must never carry local-cloud traffic off loopback.
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
         }
 
     def client(self, service: str) -> Any:
