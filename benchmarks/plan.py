@@ -8,7 +8,9 @@ then ``stacks.program.main()`` (``MLOpsPlatform`` and its components) run by
 *Baseline* is the flat hand-written pulumi_aws program the issue asks for, generated from
 the resources that same run recorded: every custom resource created with its typed
 ``pulumi_aws`` class (``aws.cloudwatch.MetricAlarm(name, **snake_case_inputs)``) and the
-recorded (resolved) inputs, no components, the same stack outputs exported as constants,
+recorded inputs - where an input is another resource's id or computed attribute (a key
+ARN, a bucket id, a topic ARN) it is passed as that resource's Output, as a hand-written
+program must - no components, the same stack outputs exported as constants,
 run by ``stacks.offline.run_program`` under a fresh ``PlatformMocks``. Both run in this
 process, interleaved, median of the repeats. The benchmark checks that the flat program
 registers exactly the same (type, name, inputs) as ours.
@@ -82,6 +84,33 @@ def _key(resource: Any) -> tuple[str, str, str]:
     return resource.type, resource.name, json.dumps(resource.inputs, sort_keys=True)
 
 
+def _producers(recorded: list[Any]) -> dict[str, tuple[int, str]]:
+    """Each id or computed attribute value → (index of the first resource producing it, attribute)."""
+    producers: dict[str, tuple[int, str]] = {}
+    for index, resource in enumerate(recorded):
+        if isinstance(resource.id, str) and resource.id:
+            producers.setdefault(resource.id, (index, "id"))
+        for key, value in resource.state.items():
+            if key not in resource.inputs and isinstance(value, str) and value:
+                producers.setdefault(value, (index, snake_case(key)))
+    return producers
+
+
+def _wire(value: Any, producers: dict[str, tuple[int, str]], created: list[Any], index: int) -> Any:
+    """``value`` with every string produced by an earlier resource replaced by its Output."""
+    if isinstance(value, str):
+        found = producers.get(value)
+        if found is not None and found[0] < index:
+            output = getattr(created[found[0]], found[1], None)
+            return value if output is None else output
+        return value
+    if isinstance(value, list):
+        return [_wire(v, producers, created, index) for v in value]
+    if isinstance(value, dict):
+        return {k: _wire(v, producers, created, index) for k, v in value.items()}
+    return value
+
+
 class Case:
     """One N: ours (run_offline) and the flat program generated from ours' first run."""
 
@@ -136,17 +165,24 @@ class Case:
         return program
 
     def typed_program(self) -> Callable[[], None]:
+        """The hand-written program: typed classes, and every input that is another
+        resource's id or computed attribute passed as that resource's Output, as a person
+        writing it would have to (a KMS key ARN does not exist before the key)."""
         import pulumi
 
-        resources = [
+        recorded = copy.deepcopy(self.custom)
+        producers = _producers(recorded)
+        plan = [
             (typed_class(r.type), r.name, {snake_case(k): v for k, v in r.inputs.items()})
-            for r in copy.deepcopy(self.custom)
+            for r in recorded
         ]
         outputs = copy.deepcopy(self.outputs)
 
         def program() -> None:
-            for cls, name, kwargs in resources:
-                cls(name, **kwargs)
+            created: list[Any] = []
+            for index, (cls, name, kwargs) in enumerate(plan):
+                wired = {k: _wire(v, producers, created, index) for k, v in kwargs.items()}
+                created.append(cls(name, **wired))
             for key, value in outputs.items():
                 pulumi.export(key, value)
 

@@ -267,6 +267,10 @@ class Monitoring(pulumi.ComponentResource):
     log_group_names: dict[str, str]
     """Endpoint short name → its ``/aws/sagemaker/Endpoints/<endpoint name>`` log group."""
     log_group_arns: pulumi.Output[dict[str, str]]
+    endpoint_rollback_alarm_arns: dict[str, pulumi.Output[list[str]]]
+    """Endpoint short name → its rollback alarm ARNs, depending on those alarms alone."""
+    endpoint_log_group_arns: dict[str, pulumi.Output[str]]
+    """Endpoint short name → its log group's ARN."""
     dashboard_name: str | None
     """None when ``monitoring.dashboard`` is off."""
 
@@ -389,6 +393,13 @@ class Monitoring(pulumi.ComponentResource):
             for ep_name, names in self.rollback_alarm_names.items()
         }
         self.rollback_alarm_arns = _group(rollback)
+        # Per endpoint, depending on that endpoint's alarms and log group only: taking an entry
+        # of the grouped Outputs would make every endpoint's role wait on (and the engine track
+        # dependencies to) every other endpoint's alarms - quadratic in the endpoint count.
+        self.endpoint_rollback_alarm_arns = {
+            ep_name: pulumi.Output.all(*outputs) for ep_name, outputs in rollback.items()
+        }
+        self.endpoint_log_group_arns = dict(log_arns)
         self.log_group_arns = (
             pulumi.Output.all(**log_arns) if log_arns else pulumi.Output.from_input({})
         )

@@ -8,8 +8,7 @@ it encrypts; then ``Monitoring`` (alarms exist before any endpoint) and one
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, NotRequired, TypedDict, TypeVar
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pydantic import TypeAdapter
@@ -26,7 +25,6 @@ from components.storage import ArtifactStore
 from components.training import TrainingCompute
 
 MANAGED_BY_PULUMI = "pulumi"
-T = TypeVar("T")
 
 
 class MLOpsPlatformArgs(TypedDict):
@@ -59,15 +57,6 @@ def dump_field(field: str, value: Any) -> Any:
     assert annotation is not None
     adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     return adapter.dump_python(adapter.validate_python(value), mode="json")
-
-
-def _entry(key: str) -> Callable[[dict[str, T]], T]:
-    """``Output[dict].apply(_entry(k))`` → the value at ``k``."""
-
-    def pick(mapping: dict[str, T]) -> T:
-        return mapping[key]
-
-    return pick
 
 
 class MLOpsPlatform(pulumi.ComponentResource):
@@ -178,11 +167,9 @@ class MLOpsPlatform(pulumi.ComponentResource):
                         capture_bucket_name=self.storage.bucket_names["capture"],
                         ecr_repository_arn=self.registry.repository_arn,
                         rollback_alarm_names=self.monitoring.rollback_alarm_names[ep.name],
-                        rollback_alarm_arns=self.monitoring.rollback_alarm_arns.apply(
-                            _entry(ep.name)
-                        ),
+                        rollback_alarm_arns=self.monitoring.endpoint_rollback_alarm_arns[ep.name],
                         alarm_names=self.monitoring.alarm_names[ep.name],
-                        log_group_arn=self.monitoring.log_group_arns.apply(_entry(ep.name)),
+                        log_group_arn=self.monitoring.endpoint_log_group_arns[ep.name],
                         subnet_ids=list(config.training.vpc.subnet_ids)
                         if config.training.vpc
                         else [],

@@ -424,3 +424,32 @@ def test_alerts_topic_policy() -> None:
     assert all(
         "*" not in a for s in policy["Statement"] for a in [s["Action"]] if isinstance(a, str)
     )
+
+
+def test_per_endpoint_outputs_depend_on_that_endpoint_alone(mocks: Recorder) -> None:
+    """What an endpoint's role is built from carries its own alarms and log group only (and so
+    the engine tracks no dependency on any other endpoint's resources)."""
+    holder: list[Monitoring] = []
+
+    def build() -> pulumi.Output[list[Any]]:
+        holder.append(Monitoring("mon", _args()))
+        mon = holder[0]
+        return pulumi.Output.all(
+            mon.endpoint_rollback_alarm_arns["ranker"],
+            mon.endpoint_log_group_arns["ranker"],
+            mon.rollback_alarm_arns,
+        )
+
+    ranker_alarms, ranker_logs, grouped = resolve(build)
+    assert ranker_alarms == grouped["ranker"]
+    assert all("-ranker-" in arn for arn in ranker_alarms)
+    assert ranker_logs.endswith(f":log-group:/aws/sagemaker/Endpoints/{PREFIX}-ranker")
+
+    async def dependency_names(output: pulumi.Output[Any]) -> set[str]:
+        return {r._name for r in await output.resources()}
+
+    from pulumi.runtime.sync_await import _sync_await
+
+    mon = holder[0]
+    ranker = _sync_await(dependency_names(mon.endpoint_rollback_alarm_arns["ranker"]))
+    assert ranker == {"mon-ranker-5xx", "mon-ranker-latency"}
