@@ -104,7 +104,8 @@ class RegistryConfig(_Model):
     untagged_expire_after_days: int = Field(7, ge=1)
     """ECR lifecycle: expire untagged images after this many days."""
     cross_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
-    """Accounts allowed to read this environment's model packages and images (promotion)."""
+    """Promotion targets: accounts that may read this environment's model packages, images and
+    model artifacts (the key lets them decrypt through S3 only)."""
 
 
 # -------------------------------------------------------------------------- training

@@ -123,6 +123,20 @@ def tls_only_statement(partition: str, bucket: str) -> Statement:
     }
 
 
+def cross_account_artifact_read_statement(
+    partition: str, bucket: str, prefixes: Sequence[str], account_ids: Sequence[str]
+) -> Statement:
+    """Let the listed accounts read (not list, not write) model artifacts and metrics, so the
+    next environment's pipeline can promote a package from this one."""
+    return {
+        "Sid": "CrossAccountReadModelArtifacts",
+        "Effect": "Allow",
+        "Principal": {"AWS": [account_root_arn(partition, a) for a in account_ids]},
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+        "Resource": [objects_arn(partition, bucket, p) for p in prefixes],
+    }
+
+
 def access_log_delivery_statement(
     partition: str, log_bucket: str, source_buckets: Sequence[str], account_id: str
 ) -> Statement:
@@ -277,7 +291,9 @@ KEY_SERVICES = ("s3", "sagemaker", "ecr", "sns", "logs")
 """Services through which principals of this account may use the key."""
 
 
-def key_policy(partition: str, region: str, account_id: str) -> Document:
+def key_policy(
+    partition: str, region: str, account_id: str, read_accounts: Sequence[str] = ()
+) -> Document:
     """The platform key's policy.
 
     - the account (through IAM policies) administers the key;
@@ -287,7 +303,9 @@ def key_policy(partition: str, region: str, account_id: str) -> Document:
       a downloaded object outside S3;
     - SageMaker and ECR create grants for the resources they encrypt;
     - CloudWatch Logs encrypts this account's log groups (encryption-context condition);
-    - CloudWatch alarms publish to the KMS-encrypted alerts topic.
+    - CloudWatch alarms publish to the KMS-encrypted alerts topic;
+    - ``read_accounts`` (promotion targets) may decrypt, through S3 only, what the model
+      bucket lets them read.
 
     ``"Resource": "*"`` in a key policy means this key (AWS's key-policy convention).
     """
@@ -350,6 +368,24 @@ def key_policy(partition: str, region: str, account_id: str) -> Document:
                     }
                 },
             },
+            *(
+                [
+                    {
+                        "Sid": "PromotionTargetsDecryptArtifactsThroughS3",
+                        "Effect": "Allow",
+                        "Principal": {
+                            "AWS": [account_root_arn(partition, a) for a in read_accounts]
+                        },
+                        "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}
+                        },
+                    }
+                ]
+                if read_accounts
+                else []
+            ),
             {
                 # CloudWatch publishes alarm notifications to the encrypted SNS topic with its
                 # own service principal (it does not pass a source-account context to KMS).

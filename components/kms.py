@@ -25,6 +25,9 @@ class PlatformKeyArgs(TypedDict):
     """RETAIN (default) protects the key and keeps it on destroy (retained buckets need it)."""
     protect: NotRequired[bool]
     """Default: True with RETAIN. False only when ``unsafe.unprotected_stateful``."""
+    read_accounts: NotRequired[list[str]]
+    """Accounts that may decrypt, through S3 only, the model artifacts the store shares with
+    them (``registry.cross_account_ids``: promotion targets). Default: none."""
     account_id: NotRequired[str]
     """Default: ``aws.get_caller_identity()``."""
     region: NotRequired[str]
@@ -73,7 +76,12 @@ class PlatformKey(pulumi.ComponentResource):
         super().__init__("mlops:security:PlatformKey", name, None, opts)
         ctx = aws_context(args.get("account_id"), args.get("region"))
         settings = key_settings(args)
-        policy = iam.key_policy(ctx.partition, ctx.region, ctx.account_id)
+        policy = iam.key_policy(
+            ctx.partition,
+            ctx.region,
+            ctx.account_id,
+            [a for a in args.get("read_accounts", []) if a != ctx.account_id],
+        )
         self.key = aws.kms.Key(
             f"{name}",
             description=settings.description,

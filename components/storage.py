@@ -14,6 +14,7 @@ Consumers never hand-write S3 or KMS statements: ``read_statements`` /
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -38,6 +39,8 @@ AUDIT_PREFIX = "audit/"
 """Append-only pipeline audit records live under this prefix of the model bucket."""
 TRAINING_PREFIX = "training/"
 CHECKPOINT_PREFIX = "checkpoints/"
+SHARED_MODEL_PREFIXES = (TRAINING_PREFIX, "model-metrics/", "promoted/")
+"""What a promotion target may read: artifacts, metrics, and what was promoted here."""
 MODELS_PREFIX = "models/"
 CAPTURE_PREFIX = "capture/"
 
@@ -54,6 +57,10 @@ class ArtifactStoreArgs(TypedDict):
     """Retention and lifecycle. Default: ``StorageConfig()`` (RETAIN, 30/180-day tiers)."""
     unsafe: NotRequired[UnsafeConfig]
     """Escape hatches (dev only; the config refuses them in prod). Default: none."""
+    read_accounts: NotRequired[list[str]]
+    """Accounts that may read model artifacts and metrics (``training/``, ``model-metrics/``,
+    ``promoted/``) from the model bucket, to promote packages (``registry.cross_account_ids``;
+    the key must let them decrypt through S3 too). Default: none."""
     account_id: NotRequired[str]
     """Default: ``aws.get_caller_identity()``."""
     region: NotRequired[str]
@@ -135,6 +142,7 @@ def plan_storage(
     ctx: AwsContext,
     storage: StorageConfig | None = None,
     unsafe: UnsafeConfig | None = None,
+    read_accounts: Sequence[str] = (),
 ) -> StoragePlan:
     """Names, encryption, lifecycle and policies of the four buckets. Pure."""
     storage = storage or StorageConfig()
@@ -153,6 +161,7 @@ def plan_storage(
             lifecycle_rules=lifecycle_rules(purpose, storage),
             log_prefix=None if purpose == LOG_PURPOSE else f"{purpose}/",
         )
+    readers = [a for a in read_accounts if a != ctx.account_id]
     log_bucket = buckets[LOG_PURPOSE].name
     sources = [b.name for b in buckets.values() if b.log_prefix is not None]
     policies = {
@@ -165,6 +174,15 @@ def plan_storage(
                     )
                 ]
                 if purpose == LOG_PURPOSE
+                else []
+            )
+            + (
+                [
+                    iam.cross_account_artifact_read_statement(
+                        ctx.partition, plan.name, SHARED_MODEL_PREFIXES, readers
+                    )
+                ]
+                if purpose == "model" and readers
                 else []
             )
         )
@@ -231,6 +249,7 @@ class ArtifactStore(pulumi.ComponentResource):
             self._ctx,
             args.get("storage"),
             args.get("unsafe"),
+            args.get("read_accounts", []),
         )
         tags = args.get("tags", {})
         self.buckets: dict[str, aws.s3.Bucket] = {}

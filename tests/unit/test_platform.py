@@ -276,3 +276,58 @@ def test_training_log_group_is_owned_by_one_environment_per_account(
     [staging] = training_log_groups("staging")
     assert staging["retentionInDays"] == runs["staging"].config.monitoring.log_retention_days
     assert staging["kmsKeyId"].startswith("arn:aws:kms:")
+
+
+def test_promotion_targets_may_read_model_artifacts_and_decrypt_them_through_s3_only(
+    runs: dict[str, OfflineRun],
+) -> None:
+    """staging lists a promotion target account: it may read artifacts, metrics and promoted
+    packages from the model bucket (nothing else, no writes) and decrypt them via S3 only."""
+
+    def inputs(stack: str, type_: str, name: str) -> dict[str, Any]:
+        [found] = [r.inputs for r in runs[stack].resources if r.type == type_ and r.name == name]
+        return found
+
+    target = "arn:aws:iam::210987654321:root"
+    model = "mlops-stack-staging-model-123456789012-eu-west-1"
+    policy = json.loads(
+        inputs(
+            "staging",
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "mlops-stack-staging-storage-model-policy",
+        )["policy"]
+    )
+    read = {s["Sid"]: s for s in policy["Statement"]}["CrossAccountReadModelArtifacts"]
+    assert read == {
+        "Sid": "CrossAccountReadModelArtifacts",
+        "Effect": "Allow",
+        "Principal": {"AWS": [target]},
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+        "Resource": [
+            f"arn:aws:s3:::{model}/training/*",
+            f"arn:aws:s3:::{model}/model-metrics/*",
+            f"arn:aws:s3:::{model}/promoted/*",
+        ],
+    }
+    key = json.loads(inputs("staging", "aws:kms/key:Key", "mlops-stack-staging-key")["policy"])
+    decrypt = {s["Sid"]: s for s in key["Statement"]}["PromotionTargetsDecryptArtifactsThroughS3"]
+    assert decrypt["Principal"] == {"AWS": [target]}
+    assert decrypt["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    }
+    data_policy = inputs(
+        "staging", "aws:s3/bucketPolicy:BucketPolicy", "mlops-stack-staging-storage-data-policy"
+    )["policy"]
+    assert "210987654321" not in data_policy
+    for stack in ("dev", "prod"):  # no promotion targets: no cross-account statement anywhere
+        key_policy = inputs(stack, "aws:kms/key:Key", f"mlops-stack-{stack}-key")["policy"]
+        assert "PromotionTargets" not in key_policy
+        assert (
+            "CrossAccount"
+            not in inputs(
+                stack,
+                "aws:s3/bucketPolicy:BucketPolicy",
+                f"mlops-stack-{stack}-storage-model-policy",
+            )["policy"]
+        )
