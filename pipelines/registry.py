@@ -21,6 +21,7 @@ from pipelines.aws import aws_call, is_not_found, tag_list
 from pipelines.context import Context
 from pipelines.errors import (
     ArtifactMissing,
+    AuditWriteFailed,
     BadInput,
     ContractError,
     NotApproved,
@@ -406,7 +407,7 @@ def promote(src: Context, dst: Context, ref: str) -> Package:
         )
     except Exception as exc:
         dst.audit.record("promote", "failed", inputs, error=str(exc))
-        src.audit.record("promote", "failed", inputs, error=str(exc))
+        _record_in_source(src, dst, "failed", inputs, error=str(exc))
         raise
     dst.audit.record(
         "promote",
@@ -415,5 +416,19 @@ def promote(src: Context, dst: Context, ref: str) -> Package:
         model_package_arn=arn,
         approval_status="PendingManualApproval",
     )
-    src.audit.record("promote", "succeeded", inputs, promoted_to=arn)
+    _record_in_source(src, dst, "succeeded", inputs, promoted_to=arn)
     return describe_package(dst, arn)
+
+
+def _record_in_source(
+    src: Context, dst: Context, outcome: str, inputs: dict[str, Any], **details: Any
+) -> None:
+    """The target's record is the authoritative one (written first); the source's is a
+    courtesy that cross-account credentials may not be allowed to write."""
+    try:
+        src.audit.record("promote", outcome, inputs, **details)
+    except AuditWriteFailed as exc:
+        dst.event(
+            "audit.warning",
+            f"recorded in {dst.stack}'s audit trail only; {src.stack}'s refused it: {exc}",
+        )

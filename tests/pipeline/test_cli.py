@@ -158,6 +158,32 @@ def test_promote_copies_an_approved_package_with_its_lineage(make_stack: Any) ->
     assert staging.audit()[-1].details["promoted_to"] == promoted.arn
 
 
+def test_promote_succeeds_when_only_the_source_audit_refuses_the_record(
+    make_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cross-account credentials may not write the source's audit trail: the target's record
+    (written first) stands, the promotion succeeds and the gap is reported as a warning."""
+    from pipelines.errors import AuditWriteFailed
+    from pipelines.registry import promote
+
+    staging, prod = make_stack("staging"), make_stack("prod")
+    arn = staging.approved_package(0.93)
+    before = len(staging.audit())
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AuditWriteFailed("AccessDenied")
+
+    events: list[Any] = []
+    monkeypatch.setattr(staging.ctx.audit, "record", refuse)
+    monkeypatch.setattr(prod.ctx, "emit", events.append)
+    promoted = promote(staging.ctx, prod.ctx, arn)
+    assert promoted.status == "PendingManualApproval"
+    assert (prod.audit()[-1].action, prod.audit()[-1].outcome) == ("promote", "succeeded")
+    assert len(staging.audit()) == before
+    [warning] = [e for e in events if e.kind == "audit.warning"]
+    assert "staging's refused it" in warning.message
+
+
 def test_promote_refuses_a_package_that_is_not_approved(make_stack: Any) -> None:
     from pipelines.errors import NotApproved
     from pipelines.registry import promote, set_approval
