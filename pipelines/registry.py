@@ -43,6 +43,8 @@ class Package:
     model_data_url: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     metrics_uri: str | None = None
+    content_types: list[str] = field(default_factory=lambda: ["text/csv"])
+    """SupportedContentTypes of the inference specification."""
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -140,6 +142,9 @@ def describe_package(ctx: Context, ref: str) -> Package:
         model_data_url=containers[0].get("ModelDataUrl"),
         metadata=dict(raw.get("CustomerMetadataProperties") or {}),
         metrics_uri=stats.get("S3Uri"),
+        content_types=list(
+            raw.get("InferenceSpecification", {}).get("SupportedContentTypes") or ["text/csv"]
+        ),
     )
 
 
@@ -403,7 +408,7 @@ def promote(src: Context, dst: Context, ref: str) -> Package:
             metadata=dict(list(metadata.items())[:50]),
             description=f"promoted from {src.stack}: {package.arn}",
             commit=package.metadata.get("mlops:git-commit"),
-            content_types=["text/csv"],
+            content_types=package.content_types,
         )
     except Exception as exc:
         dst.audit.record("promote", "failed", inputs, error=str(exc))

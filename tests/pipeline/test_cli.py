@@ -138,10 +138,16 @@ def test_teardown_leaves_what_the_pipeline_did_not_create(stack: Any) -> None:
 def test_promote_copies_an_approved_package_with_its_lineage(make_stack: Any) -> None:
     from pipelines.registry import describe_package, promote
 
+    from pipelines.registry import register
+
     staging = make_stack("staging")
     prod = make_stack("prod")
-    arn = staging.approved_package(0.93)
+    job = staging.train(0.93)
+    registered = register(staging.ctx, job.job_name, content_types=["application/x-npy"])
+    assert registered.package is not None and registered.approval_status == "Approved"
+    arn = registered.package.arn
     source = describe_package(staging.ctx, arn)
+    assert source.content_types == ["application/x-npy"]
     promoted = promote(staging.ctx, prod.ctx, arn)
     assert promoted.status == "PendingManualApproval"
     assert promoted.group == prod.outputs.model_package_group_name
@@ -152,6 +158,7 @@ def test_promote_copies_an_approved_package_with_its_lineage(make_stack: Any) ->
     assert promoted.metadata["mlops:git-commit"] == source.metadata["mlops:git-commit"]
     assert promoted.metadata["mlops:promoted-from"] == arn
     assert promoted.metrics == source.metrics
+    assert promoted.content_types == source.content_types
     bucket, key = promoted.model_data_url[5:].split("/", 1)
     assert prod.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
     assert (prod.audit()[-1].action, prod.audit()[-1].outcome) == ("promote", "succeeded")
