@@ -136,9 +136,7 @@ def test_teardown_leaves_what_the_pipeline_did_not_create(stack: Any) -> None:
 
 
 def test_promote_copies_an_approved_package_with_its_lineage(make_stack: Any) -> None:
-    from pipelines.registry import describe_package, promote
-
-    from pipelines.registry import register
+    from pipelines.registry import describe_package, promote, register
 
     staging = make_stack("staging")
     prod = make_stack("prod")
