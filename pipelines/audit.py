@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -119,16 +120,25 @@ class AuditTrail:
             ) from exc
         return record
 
-    def records(self) -> list[AuditRecord]:
-        """Every record of this stack, oldest first."""
+    def _keys(self) -> list[str]:
+        """Record keys, oldest first (keys start with the UTC time of the record)."""
         keys: list[str] = []
         paginator = self._s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
             keys.extend(
                 obj["Key"] for obj in page.get("Contents", []) if obj["Key"].endswith(".json")
             )
-        out = []
-        for key in sorted(keys):
-            raw = json.loads(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-            out.append(AuditRecord(**raw))
-        return out
+        return sorted(keys)
+
+    def _read(self, key: str) -> AuditRecord:
+        raw = json.loads(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        return AuditRecord(**raw)
+
+    def records(self) -> list[AuditRecord]:
+        """Every record of this stack, oldest first."""
+        return [self._read(key) for key in self._keys()]
+
+    def newest_first(self) -> Iterator[AuditRecord]:
+        """Records newest first, each fetched only when the caller gets that far."""
+        for key in reversed(self._keys()):
+            yield self._read(key)

@@ -12,27 +12,37 @@ from typing import Any
 
 from components.tags import MANAGED_BY, STACK_TAG
 from pipelines import autoscaling
+from pipelines.audit import AuditRecord
 from pipelines.aws import aws_call, is_not_found, tag_dict
 from pipelines.context import Context
 from pipelines.deploy import LAST_ROLLOUT_TAG, PREVIOUS_CONFIG_TAG, read_endpoint
 from pipelines.errors import MlopsError
 
 
+def _last_rollout_actions(ctx: Context, endpoints: set[str]) -> dict[str, AuditRecord]:
+    """The newest deploy/rollback record per endpoint, reading the trail from its end only as
+    far as needed (one GET per record read)."""
+    found: dict[str, AuditRecord] = {}
+    if not endpoints:
+        return found
+    for record in ctx.audit.newest_first():
+        endpoint = record.inputs.get("endpoint")
+        if record.action in ("deploy", "rollback") and endpoint in endpoints:
+            found.setdefault(endpoint, record)
+            if len(found) == len(endpoints):
+                break
+    return found
+
+
 def endpoint_status(ctx: Context) -> list[dict[str, Any]]:
     """Every endpoint of the stack: live config, model package, last rollout outcome."""
-    records = ctx.audit.records()
+    last_actions = _last_rollout_actions(
+        ctx, {spec.endpoint_name for spec in ctx.outputs.endpoints}
+    )
     out = []
     for spec in ctx.outputs.endpoints:
         state = read_endpoint(ctx, spec.endpoint_name)
-        last = next(
-            (
-                r
-                for r in reversed(records)
-                if r.action in ("deploy", "rollback")
-                and r.inputs.get("endpoint") == spec.endpoint_name
-            ),
-            None,
-        )
+        last = last_actions.get(spec.endpoint_name)
         row: dict[str, Any] = {
             "name": spec.name,
             "endpoint": spec.endpoint_name,

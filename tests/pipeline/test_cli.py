@@ -72,6 +72,7 @@ def test_lifecycle_through_the_cli(
     [row] = status["endpoints"]
     assert row["status"] == "InService" and row["model_package_arn"] == arn
     assert row["live_config"] == deployed["config"] and row["last_rollout"] == "created"
+    assert (row["last_action"]["action"], row["last_action"]["outcome"]) == ("deploy", "no_op")
     code, audit = mlops(capsys, "audit", *common)
     assert [(r["action"], r["outcome"]) for r in audit["records"]] == [
         ("train", "succeeded"),
@@ -117,6 +118,28 @@ def test_audit_records_are_never_overwritten(stack: Any) -> None:
         s3.put_object(Bucket=stack.ctx.audit.bucket, Key=key, Body=b"{}", IfNoneMatch="*")
     second = stack.ctx.audit.record("approve", "failed", {"x": 2})
     assert [r.id for r in stack.audit()] == [first.id, second.id]
+
+
+def test_status_reads_the_audit_trail_from_its_end_only_as_far_as_needed(stack: Any) -> None:
+    from pipelines.inventory import _last_rollout_actions
+
+    endpoint = stack.outputs.endpoints[0].endpoint_name
+    stack.ctx.audit.record("deploy", "succeeded", {"endpoint": endpoint})
+    for i in range(5):
+        stack.ctx.audit.record("train", "succeeded", {"n": i})
+    stack.ctx.audit.record("rollback", "rolled_back", {"endpoint": endpoint})
+    stack.ctx.audit.record("approve", "succeeded", {})
+    reads: list[str] = []
+    original = stack.ctx.audit._read
+
+    def counting(key: str) -> Any:
+        reads.append(key)
+        return original(key)
+
+    stack.ctx.audit._read = counting
+    found = _last_rollout_actions(stack.ctx, {endpoint})
+    assert (found[endpoint].action, found[endpoint].outcome) == ("rollback", "rolled_back")
+    assert len(reads) == 2  # the newest record, then the rollback: nothing older
 
 
 def test_teardown_leaves_what_the_pipeline_did_not_create(stack: Any) -> None:
