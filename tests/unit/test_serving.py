@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pulumi
 import pytest
@@ -14,6 +13,7 @@ from components.config import EndpointConfig
 from components.contract import ServingSpec
 from components.deployment import alarm_specs, execution_role_policy, rollback_alarm_names
 from components.serving import GpuEndpoint, GpuEndpointArgs, check_args
+from tests.unit.mocking import Recorder, Warnings, resolve
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -25,39 +25,6 @@ ENDPOINT = "mlops-stack-prod-churn"
 TAGS = {"environment": "prod", "owner": "ml-platform", "cost-centre": "cc-42"}
 
 
-class Recorder(pulumi.runtime.Mocks):
-    """Records every resource; IAM roles get real-looking ARNs; any invoke is an error."""
-
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-        self.return_arns = True
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.resources.append(args)
-        state = dict(args.inputs)
-        if args.typ == "aws:iam/role:Role" and self.return_arns:
-            state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{args.inputs['name']}"
-        physical = args.inputs.get("name", args.name)
-        return physical if args.typ == "aws:iam/role:Role" else f"{args.name}-id", state
-
-    def call(
-        self, args: pulumi.runtime.MockCallArgs
-    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        raise AssertionError(f"unexpected invoke {args.token}")
-
-    def of_type(self, typ: str) -> list[pulumi.runtime.MockResourceArgs]:
-        return [r for r in self.resources if r.typ == typ]
-
-
-class Warnings(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def _mocks(preview: bool = False) -> tuple[Recorder, Warnings]:
     mocks, warnings = Recorder(), Warnings()
     logger = logging.getLogger(f"test-serving-{id(mocks)}")
@@ -67,22 +34,6 @@ def _mocks(preview: bool = False) -> tuple[Recorder, Warnings]:
         mocks, project="mlops-stack", stack="prod", preview=preview, logger=logger
     )
     return mocks, warnings
-
-
-T = TypeVar("T")
-
-
-def resolve(build: Callable[[], pulumi.Output[T]]) -> T:
-    """Run ``build`` under the mocks; the value of the Output the test function returned."""
-    box: dict[str, T] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[None]:
-        return build().apply(lambda value: box.__setitem__("value", value))
-
-    program()
-    assert "value" in box, "the Output never resolved"
-    return box["value"]
 
 
 CANARY = EndpointConfig.model_validate(
