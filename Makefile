@@ -4,6 +4,8 @@
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen --all-extras
+# Use the machine's Python (3.11+); never download one (only package registries are reachable).
+export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: setup demo test lint typecheck pytest bench plan clean
 
