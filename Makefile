@@ -23,7 +23,7 @@ test: setup lint typecheck pytest
 
 lint:
 	$(RUN) ruff check .
-	$(RUN) ruff format --check components pipelines stacks localcloud policies
+	$(RUN) ruff format --check .
 
 typecheck:
 	$(RUN) mypy
