@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -196,6 +196,17 @@ def aws_call(action: str) -> Iterator[None]:
         raise
     except (ClientError, BotoCoreError) as exc:
         raise AwsCallFailed(describe_failure(action, exc)) from exc
+
+
+def aws_lookup(action: str, call: Callable[..., Any], **params: Any) -> Any | None:
+    """``call(**params)`` under ``aws_call``; None when AWS says the resource does not exist."""
+    try:
+        with aws_call(action):
+            return call(**params)
+    except AwsCallFailed as exc:
+        if exc.__cause__ is not None and is_not_found(exc.__cause__):
+            return None
+        raise
 
 
 def tag_list(tags: dict[str, str]) -> list[Any]:

@@ -24,7 +24,14 @@ from components.naming import endpoint_config_name
 from components.tags import STACK_TAG
 from pipelines import autoscaling
 from pipelines.audit import split_s3_uri
-from pipelines.aws import aws_call, is_not_found, is_update_conflict, tag_dict, tag_list
+from pipelines.aws import (
+    aws_call,
+    aws_lookup,
+    is_not_found,
+    is_update_conflict,
+    tag_dict,
+    tag_list,
+)
 from pipelines.context import ENDPOINT_TAG, PACKAGE_TAG, Context
 from pipelines.errors import (
     ArtifactMissing,
@@ -102,30 +109,29 @@ def serving_spec(ctx: Context, endpoint: str) -> ServingSpec:
 def read_endpoint(ctx: Context, name: str) -> EndpointState | None:
     """The endpoint, its live config, variant, instance type, model and package; None if absent."""
     sm = ctx.aws.sagemaker
-    try:
-        with aws_call(f"DescribeEndpoint {name}"):
-            d = sm.describe_endpoint(EndpointName=name)
-    except MlopsError as exc:
-        if exc.__cause__ is not None and is_not_found(exc.__cause__):
-            return None
-        raise
+    d = aws_lookup(f"DescribeEndpoint {name}", sm.describe_endpoint, EndpointName=name)
+    if d is None:
+        return None
     config = d.get("EndpointConfigName")
     variant = instance = model = package = None
-    if config:
-        try:
-            with aws_call(f"DescribeEndpointConfig {config}"):
-                c = sm.describe_endpoint_config(EndpointConfigName=config)
-            pv = first_variant(c)
-            variant, instance, model = (
-                pv.get("VariantName"),
-                pv.get("InstanceType"),
-                pv.get("ModelName"),
-            )
-            if model:
-                package = model_package_of(ctx, model)
-        except MlopsError as exc:
-            if not (exc.__cause__ is not None and is_not_found(exc.__cause__)):
-                raise
+    c = (
+        aws_lookup(
+            f"DescribeEndpointConfig {config}",
+            sm.describe_endpoint_config,
+            EndpointConfigName=config,
+        )
+        if config
+        else None
+    )
+    if c is not None:
+        pv = first_variant(c)
+        variant, instance, model = (
+            pv.get("VariantName"),
+            pv.get("InstanceType"),
+            pv.get("ModelName"),
+        )
+        if model:
+            package = model_package_of(ctx, model)
     with aws_call(f"ListTags {name}"):
         tags = tag_dict(sm.list_tags(ResourceArn=d["EndpointArn"]).get("Tags", []))
     return EndpointState(
@@ -143,13 +149,9 @@ def read_endpoint(ctx: Context, name: str) -> EndpointState | None:
 
 def model_package_of(ctx: Context, model_name: str) -> str | None:
     sm = ctx.aws.sagemaker
-    try:
-        with aws_call(f"DescribeModel {model_name}"):
-            m = sm.describe_model(ModelName=model_name)
-    except MlopsError as exc:
-        if exc.__cause__ is not None and is_not_found(exc.__cause__):
-            return None
-        raise
+    m = aws_lookup(f"DescribeModel {model_name}", sm.describe_model, ModelName=model_name)
+    if m is None:
+        return None
     with aws_call(f"ListTags {model_name}"):
         tags = tag_dict(sm.list_tags(ResourceArn=m["ModelArn"]).get("Tags", []))
     return tags.get(PACKAGE_TAG)
