@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from pipelines.commands._common import add_pipeline_args, open_context
+from pipelines.commands._common import add_package, add_pipeline_args, open_context
 from pipelines.console import Console
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_pipeline_args(parser)
-    parser.add_argument(
-        "--package",
-        required=True,
-        metavar="REF",
-        help="model package ARN, version number or 'latest'",
-    )
+    add_package(parser)
     parser.add_argument("--reason", default="", help="ApprovalDescription")
 
 

@@ -92,3 +92,12 @@ def key_values(items: list[str] | None, flag: str) -> dict[str, str]:
             raise BadInput(f"{flag} {item!r}: expected NAME=VALUE")
         out[key] = value
     return out
+
+
+def add_package(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--package",
+        required=True,
+        metavar="REF",
+        help="model package ARN, version number or 'latest'",
+    )

@@ -6,6 +6,7 @@ import argparse
 
 from pipelines.commands._common import (
     add_endpoint,
+    add_package,
     add_pipeline_args,
     add_wait_if_busy,
     endpoint_arg,
@@ -17,12 +18,7 @@ from pipelines.console import Console
 def configure(parser: argparse.ArgumentParser) -> None:
     add_pipeline_args(parser)
     add_endpoint(parser)
-    parser.add_argument(
-        "--package",
-        required=True,
-        metavar="REF",
-        help="model package ARN, version number or 'latest'",
-    )
+    add_package(parser)
     add_wait_if_busy(parser)
     parser.add_argument(
         "--no-cleanup", action="store_true", help="keep every old endpoint config and model"

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from pipelines.commands._common import add_json
+from pipelines.commands._common import add_json, add_package
 from pipelines.console import Console
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="source", required=True, metavar="ENV", help="source stack")
     parser.add_argument("--to", dest="target", required=True, metavar="ENV", help="target stack")
-    parser.add_argument(
-        "--package",
-        required=True,
-        metavar="REF",
-        help="model package ARN, version number or 'latest'",
-    )
+    add_package(parser)
     parser.add_argument("--from-outputs", metavar="FILE", help="the source stack's outputs as JSON")
     parser.add_argument("--to-outputs", metavar="FILE", help="the target stack's outputs as JSON")
     add_json(parser)
