@@ -70,9 +70,52 @@ def child_options(parent: pulumi.Resource, **extra: Any) -> pulumi.ResourceOptio
     return pulumi.ResourceOptions(parent=parent, **extra)
 
 
+def resolved(value: Any) -> pulumi.Output[Any]:
+    """``value`` (dicts, lists and tuples that may hold Outputs anywhere inside) as one Output
+    of the same shape with every Output replaced by its value.
+
+    Same result as ``Output.from_input(value)``, without its cost: that wraps every dict
+    entry and list item in Outputs of its own (and re-checks each subtree for unknowns),
+    where this awaits only the Outputs actually inside. Known, secret and dependencies
+    follow the inner Outputs as with ``Output.all``.
+    """
+    inner: list[pulumi.Output[Any]] = []
+    template = _holes(value, inner)
+    return pulumi.Output.all(*inner).apply(lambda values: _fill(template, values))
+
+
 def json_output(value: Any) -> pulumi.Output[str]:
     """``json.dumps`` of a document that may hold Outputs anywhere inside (stable key order)."""
-    return pulumi.Output.from_input(value).apply(lambda v: json.dumps(v, sort_keys=False))
+    return resolved(value).apply(lambda v: json.dumps(v, sort_keys=False))
+
+
+class _Hole:
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _holes(value: Any, inner: list[pulumi.Output[Any]]) -> Any:
+    """``value`` with each Output replaced by a ``_Hole`` numbering it in ``inner``."""
+    if isinstance(value, pulumi.Output):
+        inner.append(value)
+        return _Hole(len(inner) - 1)
+    if isinstance(value, dict):
+        return {k: _holes(v, inner) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_holes(v, inner) for v in value)
+    return value
+
+
+def _fill(template: Any, values: list[Any]) -> Any:
+    if isinstance(template, _Hole):
+        return values[template.index]
+    if isinstance(template, dict):
+        return {k: _fill(v, values) for k, v in template.items()}
+    if isinstance(template, list | tuple):
+        return type(template)(_fill(v, values) for v in template)
+    return template
 
 
 def tags_for(base: dict[str, str], **extra: str) -> dict[str, str]:

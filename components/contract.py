@@ -181,6 +181,11 @@ class StackOutputs(_Model):
         raise KeyError(f"no endpoint {name!r} in stack {self.stack!r} (endpoints: {known})")
 
 
+def dump_json(model: BaseModel) -> dict[str, Any]:
+    """A contract model as the JSON the stack exports."""
+    return model.model_dump(mode="json")
+
+
 def output_names() -> list[str]:
     """The stack output keys the program exports, in contract order."""
     return list(StackOutputs.model_fields)

@@ -3,7 +3,7 @@
 Every statement the platform attaches is built here from plain ARNs, so the shapes
 are unit-testable without a runtime and no component hand-writes a policy. Values
 may be ``pulumi.Output`` objects inside the returned dicts (e.g. a key ARN): the
-caller turns the whole document into JSON with ``Output.from_input(doc).apply``.
+caller turns the whole document into JSON with ``components._resources.json_output``.
 
 Wildcards: no statement uses a ``*`` action. A ``*`` resource appears only for the
 actions AWS cannot scope to a resource (``UNSCOPABLE_ACTIONS``); each use says why.

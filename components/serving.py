@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components.config import EndpointConfig, fallback_warning
+from components.contract import ServingSpec, dump_json
 from components.deployment import (
     capture_warning,
     execution_role_name,
@@ -77,8 +78,11 @@ def endpoint_warnings(ep: EndpointConfig) -> list[str]:
 class GpuEndpoint(pulumi.ComponentResource):
     """The serving spec of one endpoint and the least-privilege role its models run as."""
 
+    serving_spec: pulumi.Output[ServingSpec]
+    """The validated spec: what ``MLOpsPlatform`` exports (a model, not a dict, so that
+    combining it with other Outputs does not make Pulumi unwrap every nested field)."""
     spec: pulumi.Output[dict[str, Any]]
-    """``ServingSpec.model_dump(mode="json")``: what the pipeline deploys from."""
+    """``serving_spec`` as JSON (``ServingSpec.model_dump(mode="json")``)."""
     execution_role_arn: pulumi.Output[str]
     endpoint_name: str
     """``<project>-<environment>-<name>`` (known before deployment)."""
@@ -141,7 +145,7 @@ class GpuEndpoint(pulumi.ComponentResource):
         project, environment = args.project, args.environment
         rollback, alarms = list(args.rollback_alarm_names), list(args.alarm_names)
         # The spec waits for the policy: a pipeline reading it finds the role usable.
-        self.spec = pulumi.Output.all(
+        self.serving_spec = pulumi.Output.all(
             kms=args.kms_key_arn,
             capture=args.capture_bucket_name,
             role=role.arn,
@@ -159,8 +163,9 @@ class GpuEndpoint(pulumi.ComponentResource):
                 rollback_alarm_names=rollback,
                 subnet_ids=subnet_ids,
                 security_group_ids=v["sgs"],
-            ).model_dump(mode="json")
+            )
         )
+        self.spec = self.serving_spec.apply(dump_json)
         self.register_outputs(
             {
                 "spec": self.spec,

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from components import iam, naming
 from components._resources import AwsContext, aws_context, child_options, json_output
 from components.config import TrainingConfig
-from components.contract import TrainingDefaults
+from components.contract import TrainingDefaults, dump_json
 from components.storage import CHECKPOINT_PREFIX, TRAINING_PREFIX, grant_statements
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
@@ -152,8 +152,10 @@ class TrainingCompute(pulumi.ComponentResource):
     security_group_ids: pulumi.Output[list[str]] | list[str]
     """The training security group (empty without a VPC)."""
     subnet_ids: list[str]
+    training_defaults: pulumi.Output[TrainingDefaults]
+    """Validated; what ``MLOpsPlatform`` exports (a model: see ``GpuEndpoint.serving_spec``)."""
     defaults: pulumi.Output[dict[str, Any]]
-    """``TrainingDefaults`` JSON (validated)."""
+    """``training_defaults`` as JSON."""
 
     def __init__(
         self, name: str, args: TrainingComputeArgs, opts: pulumi.ResourceOptions | None = None
@@ -227,9 +229,10 @@ class TrainingCompute(pulumi.ComponentResource):
         else:
             self.security_group_ids = []
         self.role_arn = self.role.arn
-        self.defaults = pulumi.Output.from_input(
+        self.training_defaults = pulumi.Output.from_input(
             training_defaults(training, args["model_bucket"], self.security_group_ids)
-        ).apply(lambda d: TrainingDefaults.model_validate(d).model_dump(mode="json"))
+        ).apply(TrainingDefaults.model_validate)
+        self.defaults = self.training_defaults.apply(dump_json)
         self.register_outputs(
             {
                 "role_arn": self.role_arn,

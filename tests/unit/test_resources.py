@@ -1,0 +1,82 @@
+"""``components._resources.resolved`` / ``json_output``: documents holding Outputs, resolved
+without ``Output.from_input``'s per-node Outputs but with its meaning (values, secrets, unknowns)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pulumi
+
+from components._resources import json_output, resolved
+from components.contract import CapacitySpec
+from tests.unit.mocking import resolve
+
+
+async def _value(value: Any) -> Any:
+    return value
+
+
+def _output(value: Any, *, known: bool = True, secret: bool = False) -> pulumi.Output[Any]:
+    return pulumi.Output(set(), _value(value), _value(known), _value(secret))
+
+
+def _facts(out: pulumi.Output[Any]) -> pulumi.Output[dict[str, Any]]:
+    """The Output's value (None when unknown), known and secret, as one plain Output."""
+
+    async def gather() -> dict[str, Any]:
+        known, secret = await out.is_known(), await out.is_secret()
+        value = await out.future(with_unknowns=True)
+        return {"value": value if known else None, "known": known, "secret": secret}
+
+    return pulumi.Output.from_input(asyncio.ensure_future(gather()))
+
+
+def test_outputs_anywhere_inside_are_replaced_by_their_values() -> None:
+    model = CapacitySpec(type="INSTANCE_COUNT", value=1)
+    document = {
+        "a": _output("arn:aws:kms:eu-west-1:123456789012:key/k"),
+        "nested": {"list": [1, _output("two"), {"deep": _output(3)}], "tuple": ("x", _output("y"))},
+        "model": model,
+        "plain": {"k": "v"},
+    }
+    facts = resolve(lambda: _facts(resolved(document)))
+    assert facts == {
+        "value": {
+            "a": "arn:aws:kms:eu-west-1:123456789012:key/k",
+            "nested": {"list": [1, "two", {"deep": 3}], "tuple": ("x", "y")},
+            "model": model,
+            "plain": {"k": "v"},
+        },
+        "known": True,
+        "secret": False,
+    }
+    # Models are values, not unwrapped (the platform exports them via one dump per field).
+    assert facts["value"]["model"] is model
+
+
+def test_without_outputs_the_document_is_known_as_is() -> None:
+    facts = resolve(lambda: _facts(resolved({"Version": "2012-10-17", "Statement": []})))
+    assert facts == {
+        "value": {"Version": "2012-10-17", "Statement": []},
+        "known": True,
+        "secret": False,
+    }
+
+
+def test_a_secret_inside_makes_the_whole_document_secret() -> None:
+    facts = resolve(lambda: _facts(resolved({"a": "1", "b": [_output("s", secret=True)]})))
+    assert facts == {"value": {"a": "1", "b": ["s"]}, "known": True, "secret": True}
+
+
+def test_an_unknown_inside_makes_the_whole_document_unknown() -> None:
+    facts = resolve(lambda: _facts(resolved({"a": "1", "b": _output(None, known=False)})))
+    assert facts == {"value": None, "known": False, "secret": False}
+
+
+def test_json_output_dumps_the_resolved_document_in_insertion_order() -> None:
+    document = {"Version": "2012-10-17", "Statement": [{"Resource": _output("arn:x"), "Sid": "A"}]}
+    text = resolve(lambda: json_output(document))
+    assert text == '{"Version": "2012-10-17", "Statement": [{"Resource": "arn:x", "Sid": "A"}]}'
+    assert json.loads(text)["Statement"][0]["Resource"] == "arn:x"
