@@ -4,14 +4,17 @@ stateful resources, and JSON documents that may contain Outputs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config import Retention, UnsafeConfig
 from components.iam import partition_of
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,13 @@ class AwsContext:
 def aws_context(
     account_id: str | None = None, region: str | None = None, partition: str | None = None
 ) -> AwsContext:
-    """The given values, else ``aws.get_caller_identity()`` / ``aws.get_region()``."""
+    """The given values, else ``aws.get_caller_identity()`` for the account and the stack's
+    ``aws:region`` for the region (``aws.get_region()`` when that is not set, e.g. a region
+    from the environment)."""
     if account_id is None:
         account_id = aws.get_caller_identity().account_id
     if region is None:
-        region = aws.get_region().region
+        region = pulumi.Config("aws").get("region") or aws.get_region().region
     return AwsContext(
         account_id=account_id, region=region, partition=partition or partition_of(region)
     )
@@ -84,9 +89,19 @@ def resolved(value: Any) -> pulumi.Output[Any]:
     return pulumi.Output.all(*inner).apply(lambda values: _fill(template, values))
 
 
-def json_output(value: Any) -> pulumi.Output[str]:
-    """``json.dumps`` of a document that may hold Outputs anywhere inside (stable key order)."""
-    return resolved(value).apply(lambda v: json.dumps(v, sort_keys=False))
+def derived(value: Any, func: Callable[[Any], T]) -> pulumi.Input[T]:
+    """``func`` of ``value`` resolved (see ``resolved``): an Output when ``value`` holds
+    Outputs, else ``func(value)`` computed right away (no Output to resolve)."""
+    inner: list[pulumi.Output[Any]] = []
+    template = _holes(value, inner)
+    if not inner:
+        return func(template)
+    return pulumi.Output.all(*inner).apply(lambda values: func(_fill(template, values)))
+
+
+def json_output(value: Any) -> pulumi.Input[str]:
+    """``json.dumps`` of a document that may hold Outputs anywhere inside (insertion order)."""
+    return derived(value, json.dumps)
 
 
 class _Hole:

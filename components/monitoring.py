@@ -260,13 +260,8 @@ class Monitoring(pulumi.ComponentResource):
     """Endpoint short name → every alarm name (deterministic, known before deployment)."""
     rollback_alarm_names: dict[str, list[str]]
     """Endpoint short name → the alarms gating its rollouts (its chosen keys + extra names)."""
-    alarm_arns: pulumi.Output[dict[str, list[str]]]
-    """Endpoint short name → the ARNs of ``alarm_names`` (same order)."""
-    rollback_alarm_arns: pulumi.Output[dict[str, list[str]]]
-    """Endpoint short name → the ARNs of ``rollback_alarm_names`` (same order)."""
     log_group_names: dict[str, str]
     """Endpoint short name → its ``/aws/sagemaker/Endpoints/<endpoint name>`` log group."""
-    log_group_arns: pulumi.Output[dict[str, str]]
     endpoint_rollback_alarm_arns: dict[str, pulumi.Output[list[str]]]
     """Endpoint short name → its rollback alarm ARNs, depending on those alarms alone."""
     endpoint_log_group_arns: dict[str, pulumi.Output[str]]
@@ -378,12 +373,12 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.alarm_arns = _group(arns)
+        self._alarm_arns = arns
         own = {
             ep.name: dict(zip(self.alarm_names[ep.name], arns[ep.name], strict=True))
             for ep in args.endpoints
         }
-        rollback: dict[str, list[pulumi.Output[str]]] = {
+        self._rollback_alarm_arns: dict[str, list[pulumi.Output[str]]] = {
             ep_name: [
                 own[ep_name][alarm]
                 if alarm in own[ep_name]
@@ -392,30 +387,42 @@ class Monitoring(pulumi.ComponentResource):
             ]
             for ep_name, names in self.rollback_alarm_names.items()
         }
-        self.rollback_alarm_arns = _group(rollback)
         # Per endpoint, depending on that endpoint's alarms and log group only: taking an entry
         # of the grouped Outputs would make every endpoint's role wait on (and the engine track
         # dependencies to) every other endpoint's alarms - quadratic in the endpoint count.
         self.endpoint_rollback_alarm_arns = {
-            ep_name: pulumi.Output.all(*outputs) for ep_name, outputs in rollback.items()
+            ep_name: pulumi.Output.all(*outputs)
+            for ep_name, outputs in self._rollback_alarm_arns.items()
         }
         self.endpoint_log_group_arns = dict(log_arns)
-        self.log_group_arns = (
-            pulumi.Output.all(**log_arns) if log_arns else pulumi.Output.from_input({})
-        )
 
+        # ARNs are the stack's to export (per endpoint, in the serving specs), not repeated here.
         self.register_outputs(
             {
                 "alerts_topic_arn": self.alerts_topic_arn,
                 "alarm_names": self.alarm_names,
                 "rollback_alarm_names": self.rollback_alarm_names,
-                "alarm_arns": self.alarm_arns,
-                "rollback_alarm_arns": self.rollback_alarm_arns,
                 "log_group_names": self.log_group_names,
-                "log_group_arns": self.log_group_arns,
                 "dashboard_name": self.dashboard_name,
             }
         )
+
+    # The grouped ARNs are made on first use: every Output costs the engine work, wanted or not.
+    @functools.cached_property
+    def alarm_arns(self) -> pulumi.Output[dict[str, list[str]]]:
+        """Endpoint short name → the ARNs of ``alarm_names`` (same order)."""
+        return _group(self._alarm_arns)
+
+    @functools.cached_property
+    def rollback_alarm_arns(self) -> pulumi.Output[dict[str, list[str]]]:
+        """Endpoint short name → the ARNs of ``rollback_alarm_names`` (same order)."""
+        return _group(self._rollback_alarm_arns)
+
+    @functools.cached_property
+    def log_group_arns(self) -> pulumi.Output[dict[str, str]]:
+        """Endpoint short name → its log group's ARN."""
+        arns = self.endpoint_log_group_arns
+        return pulumi.Output.all(**arns) if arns else pulumi.Output.from_input({})
 
 
 def _alarm_arn_from_topic(alarm: str, topic_arn: str) -> str:

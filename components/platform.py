@@ -14,7 +14,7 @@ import pulumi
 from pydantic import TypeAdapter
 
 from components import naming, tags
-from components._resources import Protection, aws_context, resolved
+from components._resources import Protection, aws_context, derived, resolved
 from components.config import EnvironmentConfig
 from components.contract import CONTRACT_VERSION, StackOutputs
 from components.kms import PlatformKey
@@ -63,10 +63,9 @@ class MLOpsPlatform(pulumi.ComponentResource):
     """Key, buckets, registry, training role, monitoring and endpoint specs of one
     environment; ``outputs`` is the validated ``StackOutputs`` contract."""
 
-    outputs: pulumi.Output[dict[str, Any]]
-    """``StackOutputs`` as JSON, validated (the apply fails the program if it does not)."""
-    output_fields: dict[str, pulumi.Output[Any]]
-    """One Output per contract field (each validated on its own; known per field in preview)."""
+    output_fields: dict[str, pulumi.Input[Any]]
+    """Per contract field, validated on its own: the JSON value, or an Output of it when it
+    depends on resources (so each field is known or unknown on its own in preview)."""
 
     def __init__(
         self, name: str, args: MLOpsPlatformArgs, opts: pulumi.ResourceOptions | None = None
@@ -214,8 +213,17 @@ class MLOpsPlatform(pulumi.ComponentResource):
         missing = set(StackOutputs.model_fields) - set(raw)
         if missing:  # a contract field added without wiring it here
             raise ValueError(f"MLOpsPlatform does not produce contract fields {sorted(missing)}")
+        self._raw_outputs = raw
         self.output_fields = {
-            k: resolved(v).apply(functools.partial(dump_field, k)) for k, v in raw.items()
+            k: derived(v, functools.partial(dump_field, k)) for k, v in raw.items()
         }
-        self.outputs = resolved(raw).apply(validate_outputs)
-        self.register_outputs({"outputs": self.outputs})
+        # The contract is the stack's outputs; the component records what it is.
+        self.register_outputs(
+            {"contract_version": CONTRACT_VERSION, "environment": env, "stack": stack}
+        )
+
+    @functools.cached_property
+    def outputs(self) -> pulumi.Output[dict[str, Any]]:
+        """``StackOutputs`` as JSON, validated as a whole (the apply fails the program if it
+        does not validate); made on first use (``output_fields`` is what the stack exports)."""
+        return resolved(self._raw_outputs).apply(validate_outputs)

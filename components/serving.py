@@ -7,6 +7,7 @@ spec and the role policy are built by pure functions in ``components.deployment`
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,8 +82,6 @@ class GpuEndpoint(pulumi.ComponentResource):
     serving_spec: pulumi.Output[ServingSpec]
     """The validated spec: what ``MLOpsPlatform`` exports (a model, not a dict, so that
     combining it with other Outputs does not make Pulumi unwrap every nested field)."""
-    spec: pulumi.Output[dict[str, Any]]
-    """``serving_spec`` as JSON (``ServingSpec.model_dump(mode="json")``)."""
     execution_role_arn: pulumi.Output[str]
     endpoint_name: str
     """``<project>-<environment>-<name>`` (known before deployment)."""
@@ -165,11 +164,13 @@ class GpuEndpoint(pulumi.ComponentResource):
                 security_group_ids=v["sgs"],
             )
         )
-        self.spec = self.serving_spec.apply(dump_json)
+        # The spec is exported by the stack (``StackOutputs.endpoints``), not again here.
         self.register_outputs(
-            {
-                "spec": self.spec,
-                "execution_role_arn": self.execution_role_arn,
-                "endpoint_name": self.endpoint_name,
-            }
+            {"execution_role_arn": self.execution_role_arn, "endpoint_name": self.endpoint_name}
         )
+
+    @functools.cached_property
+    def spec(self) -> pulumi.Output[dict[str, Any]]:
+        """``serving_spec`` as JSON (``ServingSpec.model_dump(mode="json")``); made on first
+        use (every Output costs the engine work, wanted or not)."""
+        return self.serving_spec.apply(dump_json)

@@ -10,6 +10,7 @@ only where AWS has no resource type (``components.iam.UNSCOPABLE_ACTIONS``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -154,8 +155,6 @@ class TrainingCompute(pulumi.ComponentResource):
     subnet_ids: list[str]
     training_defaults: pulumi.Output[TrainingDefaults]
     """Validated; what ``MLOpsPlatform`` exports (a model: see ``GpuEndpoint.serving_spec``)."""
-    defaults: pulumi.Output[dict[str, Any]]
-    """``training_defaults`` as JSON."""
 
     def __init__(
         self, name: str, args: TrainingComputeArgs, opts: pulumi.ResourceOptions | None = None
@@ -232,11 +231,11 @@ class TrainingCompute(pulumi.ComponentResource):
         self.training_defaults = pulumi.Output.from_input(
             training_defaults(training, args["model_bucket"], self.security_group_ids)
         ).apply(TrainingDefaults.model_validate)
-        self.defaults = self.training_defaults.apply(dump_json)
         self.register_outputs(
-            {
-                "role_arn": self.role_arn,
-                "security_group_ids": self.security_group_ids,
-                "defaults": self.defaults,
-            }
+            {"role_arn": self.role_arn, "security_group_ids": self.security_group_ids}
         )
+
+    @functools.cached_property
+    def defaults(self) -> pulumi.Output[dict[str, Any]]:
+        """``training_defaults`` as JSON, made on first use (the stack exports the model)."""
+        return self.training_defaults.apply(dump_json)

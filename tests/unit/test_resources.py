@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from components._resources import json_output, resolved
+from components._resources import derived, json_output, resolved
 from components.contract import CapacitySpec
 from tests.unit.mocking import resolve
 
@@ -80,3 +80,17 @@ def test_json_output_dumps_the_resolved_document_in_insertion_order() -> None:
     text = resolve(lambda: json_output(document))
     assert text == '{"Version": "2012-10-17", "Statement": [{"Resource": "arn:x", "Sid": "A"}]}'
     assert json.loads(text)["Statement"][0]["Resource"] == "arn:x"
+
+
+def test_derived_computes_right_away_when_nothing_inside_is_an_output() -> None:
+    # No Output to resolve: the plain result (the engine has nothing to wait for).
+    assert derived({"a": [1, ("x",)]}, json.dumps) == '{"a": [1, ["x"]]}'
+
+
+def test_derived_waits_for_the_outputs_inside() -> None:
+    def build() -> pulumi.Output[dict[str, Any]]:
+        out = derived({"a": _output("arn:x", secret=True)}, lambda d: d["a"].upper())
+        assert isinstance(out, pulumi.Output)
+        return _facts(out)
+
+    assert resolve(build) == {"value": "ARN:X", "known": True, "secret": True}
