@@ -24,13 +24,12 @@ stack file before any resource.
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import cProfile
 import gc
-import importlib
 import io
 import pstats
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -67,126 +66,65 @@ def write_stacks(directory: Path, sizes: tuple[int, ...]) -> None:
         (directory / f"Pulumi.bench{n}.yaml").write_text(yaml.safe_dump(stack_document(n)))
 
 
-def snake_case(key: str) -> str:
-    """``modelPackageGroupName`` → ``model_package_group_name`` (pulumi_aws argument names)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
-
-
-def typed_class(token: str) -> Any:
-    """``aws:cloudwatch/metricAlarm:MetricAlarm`` → ``pulumi_aws.cloudwatch.MetricAlarm``."""
-    _, module, name = token.split(":")
-    return getattr(importlib.import_module(f"pulumi_aws.{module.split('/')[0]}"), name)
-
-
 def _key(resource: Any) -> tuple[str, str, str]:
     import json
 
     return resource.type, resource.name, json.dumps(resource.inputs, sort_keys=True)
 
 
-def _producers(recorded: list[Any]) -> dict[str, tuple[int, str]]:
-    """Each id or computed attribute value → (index of the first resource producing it, attribute)."""
-    producers: dict[str, tuple[int, str]] = {}
-    for index, resource in enumerate(recorded):
-        if isinstance(resource.id, str) and resource.id:
-            producers.setdefault(resource.id, (index, "id"))
-        for key, value in resource.state.items():
-            if key not in resource.inputs and isinstance(value, str) and value:
-                producers.setdefault(value, (index, snake_case(key)))
-    return producers
-
-
-def _wire(value: Any, producers: dict[str, tuple[int, str]], created: list[Any], index: int) -> Any:
-    """``value`` with every string produced by an earlier resource replaced by its Output."""
-    if isinstance(value, str):
-        found = producers.get(value)
-        if found is not None and found[0] < index:
-            output = getattr(created[found[0]], found[1], None)
-            return value if output is None else output
-        return value
-    if isinstance(value, list):
-        return [_wire(v, producers, created, index) for v in value]
-    if isinstance(value, dict):
-        return {k: _wire(v, producers, created, index) for k, v in value.items()}
-    return value
-
-
 class Case:
-    """One N: ours (run_offline) and the flat program generated from ours' first run."""
+    """One N: ours (run_offline), and the flat programs generated from ours' first run."""
 
     def __init__(self, n: int, stacks_dir: Path) -> None:
         self.n = n
         self.stack = f"bench{n}"
         self.stacks_dir = stacks_dir
         self.ours_times: list[float] = []
-        self.flat_times: list[float] = []
-        self.typed_times: list[float] = []
+        self.hand_times: list[float] = []
+        self.literal_times: list[float] = []
         self.config_times: list[float] = []
-        self.ours_nogc_times: list[float] = []
-        self.flat_nogc_times: list[float] = []
         self.custom: list[Any] = []
+        self.declared: dict[Any, Any] = {}
         self.components = 0
         self.outputs: dict[str, Any] = {}
         self.region = ""
         self.project = ""
-        self.same_resources: bool | None = None
-        self.same_typed: bool | None = None
+        self.same: dict[str, bool] = {}
+        """Program kind → it registered exactly ours' (type, name, inputs)."""
+        self.references: dict[str, int] = {}
+        self.unreferenced = 0
 
-    def run_ours(self, gc_off: bool = False) -> float:
+    def run_ours(self) -> float:
+        from benchmarks.flat_program import recording_dependencies
         from stacks.offline import run_offline
 
+        first = not self.custom
         gc.collect()
-        if gc_off:
-            gc.disable()
-        start = time.perf_counter()
-        try:
+        recording: contextlib.AbstractContextManager[dict[Any, Any]] = (
+            recording_dependencies() if first else contextlib.nullcontext({})
+        )
+        with recording as declared:
+            start = time.perf_counter()
             run = run_offline(self.stack, stacks_dir=self.stacks_dir)
-        finally:
             elapsed = time.perf_counter() - start
-            gc.enable()
-        if not self.custom:
+        if first:  # the untimed warm-up run: what the flat programs are generated from
             self.custom = [r for r in run.resources if r.custom]
             self.components = len(run.resources) - len(self.custom)
             self.outputs, self.region, self.project = run.outputs, run.region, run.project
+            self.declared = dict(declared)
         return elapsed
 
-    def flat_program(self) -> Callable[[], None]:
-        import pulumi
+    def program(self, kind: str) -> Callable[[], None]:
+        from benchmarks import flat_program
 
-        resources = [(r.type, r.name, copy.deepcopy(r.inputs)) for r in self.custom]
-        outputs = copy.deepcopy(self.outputs)
-
-        def program() -> None:
-            for type_, name, inputs in resources:
-                pulumi.CustomResource(type_, name, dict(inputs))
-            for key, value in outputs.items():
-                pulumi.export(key, value)
-
-        return program
-
-    def typed_program(self) -> Callable[[], None]:
-        """The hand-written program: typed classes, and every input that is another
-        resource's id or computed attribute passed as that resource's Output, as a person
-        writing it would have to (a KMS key ARN does not exist before the key)."""
-        import pulumi
-
-        recorded = copy.deepcopy(self.custom)
-        producers = _producers(recorded)
-        plan = [
-            (typed_class(r.type), r.name, {snake_case(k): v for k, v in r.inputs.items()})
-            for r in recorded
-        ]
-        outputs = copy.deepcopy(self.outputs)
-
-        def program() -> None:
-            created: list[Any] = []
-            for index, (cls, name, kwargs) in enumerate(plan):
-                wired = {k: _wire(v, producers, created, index) for k, v in kwargs.items()}
-                created.append(cls(name, **wired))
-            for key, value in outputs.items():
-                pulumi.export(key, value)
-
-        return program
+        recorded, outputs = copy.deepcopy(self.custom), copy.deepcopy(self.outputs)
+        if kind == "hand":
+            generated = flat_program.hand_written(recorded, self.declared, outputs)
+            self.unreferenced = generated.unreferenced
+        else:
+            generated = flat_program.literal(recorded, outputs)
+        self.references[kind] = generated.references
+        return generated.run
 
     def run_config(self) -> float:
         """Reading and validating the stack file alone (the part of ours before any resource)."""
@@ -197,34 +135,24 @@ class Case:
         load_stack_config(stack_file(self.stacks_dir, self.stack))
         return time.perf_counter() - start
 
-    def run_typed(self) -> float:
-        return self.run_flat(typed=True)
-
-    def run_flat(self, typed: bool = False, gc_off: bool = False) -> float:
+    def run_flat(self, kind: str) -> float:
         from stacks.offline import PlatformMocks, run_program
 
-        program = self.typed_program() if typed else self.flat_program()
+        program = self.program(kind)
         mocks = PlatformMocks()
         gc.collect()
-        if gc_off:
-            gc.disable()
         start = time.perf_counter()
-        try:
-            run_program(
-                program,
-                mocks=mocks,
-                project=self.project,
-                stack=self.stack,
-                config={"aws:region": self.region},
-            )
-        finally:
-            elapsed = time.perf_counter() - start
-            gc.enable()
-        ours = sorted(_key(r) for r in self.custom)
-        if typed and self.same_typed is None:
-            self.same_typed = ours == sorted(_key(r) for r in mocks.resources)
-        if not typed and self.same_resources is None:
-            self.same_resources = ours == sorted(_key(r) for r in mocks.resources)
+        run_program(
+            program,
+            mocks=mocks,
+            project=self.project,
+            stack=self.stack,
+            config={"aws:region": self.region},
+        )
+        elapsed = time.perf_counter() - start
+        if kind not in self.same:
+            ours = sorted(_key(r) for r in self.custom)
+            self.same[kind] = ours == sorted(_key(r) for r in mocks.resources)
         return elapsed
 
     def per_resource(self, times: list[float]) -> float:
@@ -238,68 +166,66 @@ def measure(repeat: int) -> list[Case]:
         cases = [Case(n, directory) for n in SIZES]
         for case in cases:  # warm-up: imports, pydantic schemas, the recorded resources
             case.run_ours()
-            case.run_flat()
-            case.run_typed()
+            case.run_flat("hand")
+            case.run_flat("literal")
         for i in range(repeat):
             for case in cases:
-                # ours and the flat pulumi_aws baseline back to back, alternating which goes first
+                # ours and the hand-written baseline back to back, alternating which goes first
                 if i % 2 == 0:
                     case.ours_times.append(case.run_ours())
-                    case.typed_times.append(case.run_typed())
+                    case.hand_times.append(case.run_flat("hand"))
                 else:
-                    case.typed_times.append(case.run_typed())
+                    case.hand_times.append(case.run_flat("hand"))
                     case.ours_times.append(case.run_ours())
-                case.flat_times.append(case.run_flat())
+                case.literal_times.append(case.run_flat("literal"))
                 case.config_times.append(case.run_config())
-                if case is cases[0] or case is cases[-1]:  # the growth experiment
-                    case.ours_nogc_times.append(case.run_ours(gc_off=True))
-                    case.flat_nogc_times.append(case.run_flat(gc_off=True))
         return cases
 
 
 def rows(cases: list[Case]) -> list[Row]:
     out: list[Row] = []
     for case in cases:
-        ours, flat = median(case.ours_times), median(case.typed_times)
-        ratios = [o / f for o, f in zip(case.ours_times, case.typed_times, strict=True)]
-        ratio = ours / flat
-        same = "" if case.same_typed else " [flat program DIFFERS]"
+        ours, hand = median(case.ours_times), median(case.hand_times)
+        ratios = [o / f for o, f in zip(case.ours_times, case.hand_times, strict=True)]
+        ratio = ours / hand
+        same = "" if case.same.get("hand") else " [flat program DIFFERS]"
         out.append(
             Row(
                 benchmark="plan",
                 figure=f"plan N={case.n} ({len(case.custom)} resources, "
-                f"{case.components} components) vs flat pulumi_aws program{same}",
+                f"{case.components} components) vs hand-written flat program{same}",
                 ours=seconds(ours),
-                baseline=seconds(flat),
+                baseline=seconds(hand),
                 ratio=f"{ratio:.2f}",
                 goal=f"≤ {RATIO_GOAL:.2f}",
-                passed=ratio <= RATIO_GOAL and bool(case.same_typed),
-                noise=f"ours {spread(case.ours_times)}; flat {spread(case.typed_times)}; "
+                passed=ratio <= RATIO_GOAL and bool(case.same.get("hand")),
+                noise=f"ours {spread(case.ours_times)}; flat {spread(case.hand_times)}; "
                 f"ratio {min(ratios):.2f}-{max(ratios):.2f}",
                 values={
                     "endpoints": case.n,
                     "resources": len(case.custom),
                     "components": case.components,
                     "ours_seconds": case.ours_times,
-                    "flat_seconds": case.flat_times,
-                    "typed_flat_seconds": case.typed_times,
+                    "hand_written_seconds": case.hand_times,
+                    "literal_seconds": case.literal_times,
                     "config_seconds": case.config_times,
-                    "same_resources": case.same_resources,
-                    "same_typed_resources": case.same_typed,
+                    "same_resources": case.same,
+                    "inputs_referencing_other_resources": case.references,
+                    "declared_dependencies_not_copied": case.unreferenced,
                 },
             )
         )
     for case in cases:
-        ours, bare = median(case.ours_times), median(case.flat_times)
-        same = "" if case.same_resources else " [bare program DIFFERS]"
+        ours, literal = median(case.ours_times), median(case.literal_times)
+        same = "" if case.same.get("literal") else " [flat program DIFFERS]"
         out.append(
             Row(
                 benchmark="plan",
-                figure=f"plan N={case.n} vs bare pulumi.CustomResource registrations{same}",
+                figure=f"plan N={case.n} vs flat program with computed values as literals{same}",
                 ours=seconds(ours),
-                baseline=seconds(bare),
-                ratio=f"{ours / bare:.2f}",
-                noise=f"bare {spread(case.flat_times)}",
+                baseline=seconds(literal),
+                ratio=f"{ours / literal:.2f}",
+                noise=f"literal {spread(case.literal_times)}",
             )
         )
     for case in cases:
@@ -315,25 +241,24 @@ def rows(cases: list[Case]) -> list[Row]:
             )
         )
     for case in cases:
+        at_ours, at_hand = case.per_resource(case.ours_times), case.per_resource(case.hand_times)
         out.append(
             Row(
                 benchmark="plan",
                 figure=f"plan time per resource, N={case.n}",
-                ours=f"{case.per_resource(case.ours_times) * 1000:.2f} ms",
-                baseline=f"{case.per_resource(case.flat_times) * 1000:.2f} ms",
-                ratio=f"{case.per_resource(case.ours_times) / case.per_resource(case.flat_times):.2f}",
+                ours=f"{at_ours * 1000:.2f} ms",
+                baseline=f"{at_hand * 1000:.2f} ms",
+                ratio=f"{at_ours / at_hand:.2f}",
                 noise="see plan N=" + str(case.n),
-                values={
-                    "ours_ms": case.per_resource(case.ours_times) * 1000,
-                    "flat_ms": case.per_resource(case.flat_times) * 1000,
-                },
+                values={"ours_ms": at_ours * 1000, "hand_written_ms": at_hand * 1000},
             )
         )
     small, large = cases[0], cases[-1]
-    for label, times in (("ours", "ours_times"), ("flat", "flat_times")):
+    for label, times in (("ours", "ours_times"), ("hand-written flat", "hand_times")):
         at_small = small.per_resource(getattr(small, times))
         at_large = large.per_resource(getattr(large, times))
         growth = at_large / at_small
+        mine = label == "ours"
         out.append(
             Row(
                 benchmark="plan",
@@ -341,33 +266,18 @@ def rows(cases: list[Case]) -> list[Row]:
                 ours=f"{at_large * 1000:.2f} ms",
                 baseline=f"{at_small * 1000:.2f} ms",
                 ratio=f"{growth:.2f}",
-                goal=f"≤ {GROWTH_GOAL:.2f}" if label == "ours" else "- (Pulumi's own)",
-                passed=growth <= GROWTH_GOAL if label == "ours" else None,
+                goal=f"≤ {GROWTH_GOAL:.2f}" if mine else "- (Pulumi's own)",
+                passed=growth <= GROWTH_GOAL if mine else None,
                 noise=f"N={large.n} {spread(getattr(large, times))}; "
                 f"N={small.n} {spread(getattr(small, times))}",
                 values={"growth": growth},
-            )
-        )
-    for label, times in (("ours", "ours_nogc_times"), ("flat", "flat_nogc_times")):
-        at_small = small.per_resource(getattr(small, times))
-        at_large = large.per_resource(getattr(large, times))
-        out.append(
-            Row(
-                benchmark="plan",
-                figure=f"per-resource growth N={large.n} vs N={small.n}, GC off during the run "
-                f"({label})",
-                ours=f"{at_large * 1000:.2f} ms",
-                baseline=f"{at_small * 1000:.2f} ms",
-                ratio=f"{at_large / at_small:.2f}",
-                noise=f"N={large.n} {spread(getattr(large, times))}; "
-                f"N={small.n} {spread(getattr(small, times))}",
             )
         )
     if len(cases) >= 3:
         # The cost of one more endpoint's resources, between N=1→10 and N=10→50: separates
         # "endpoint resources cost more than the base platform's" from "everything slows down".
         a, b, c = cases[0], cases[1], cases[-1]
-        for label, times in (("ours", "ours_times"), ("flat", "flat_times")):
+        for label, times in (("ours", "ours_times"), ("hand-written flat", "hand_times")):
             first = (median(getattr(b, times)) - median(getattr(a, times))) / (
                 len(b.custom) - len(a.custom)
             )
@@ -422,9 +332,9 @@ def profile(n: int = 50, top: int = 25) -> str:
         write_stacks(directory, (n,))
         case = Case(n, directory)
         case.run_ours()
-        case.run_flat()
+        case.run_flat("hand")
         profiles = {}
-        for label, fn in (("ours", case.run_ours), ("flat", case.run_flat)):
+        for label, fn in (("ours", case.run_ours), ("flat", lambda: case.run_flat("hand"))):
             prof = cProfile.Profile()
             prof.enable()
             fn()

@@ -1,0 +1,318 @@
+"""The plan benchmark's baselines: flat pulumi_aws programs generated from what ours registered.
+
+*Hand-written* (the goal's baseline) is the program a person would write for the same
+resources without any component: each resource created with its typed ``pulumi_aws`` class
+and the recorded inputs, where a value only known once another resource exists is taken
+from that resource's Output, as it must be in a real program:
+
+- an input that *is* another resource's id or computed attribute is that Output
+  (``bucket=data_bucket.id``, ``kms_key_id=key.arn``);
+- an input that *embeds* one (a policy document naming a key ARN) is computed from those
+  Outputs (``Output.all(key.arn, …).apply(…)``);
+- which resources an input references is what ours' registration declared for that input
+  (``propertyDependencies``), kept only where the reference is really there (the value
+  contains that resource's id or computed attribute), and ours' explicit ``depends_on``
+  orderings are kept too (a hand-written program needs them as much);
+- stack outputs: a value the provider computes (an ARN, a key id, a repository URL) is
+  exported from its Output, and a document embedding such values is computed from them.
+
+*Literal* is the earlier, cheaper baseline kept for comparison: the same classes, but every
+computed value inside a larger value (a policy naming a key ARN) and every stack output
+written as a literal - a program nobody could write before the resources exist.
+
+The dependencies ours declared are captured by ``recording_dependencies()`` around one
+untimed run of ours (the mock monitor sees the registration requests; Pulumi's ``Mocks``
+interface does not).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Key = tuple[str, str]
+"""(type token, resource name)."""
+
+MIN_EMBEDDED = 8
+"""Shorter computed values are not looked for inside other values (no accidental matches)."""
+
+
+def snake_case(key: str) -> str:
+    """``modelPackageGroupName`` → ``model_package_group_name`` (pulumi_aws argument names)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def typed_class(token: str) -> Any:
+    """``aws:cloudwatch/metricAlarm:MetricAlarm`` → ``pulumi_aws.cloudwatch.MetricAlarm``."""
+    _, module, name = token.split(":")
+    return getattr(importlib.import_module(f"pulumi_aws.{module.split('/')[0]}"), name)
+
+
+# ------------------------------------------------------------------ ours' declared dependencies
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What ours' registration of one resource declared."""
+
+    inputs: dict[str, list[Key]] = field(default_factory=dict)
+    """Input (engine name) → the resources its value depends on."""
+    depends_on: list[Key] = field(default_factory=list)
+    """Explicit ``depends_on`` beyond the inputs' dependencies."""
+
+
+def _urn_key(urn: str) -> Key:
+    """``urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>`` → (type, name)."""
+    _, _, qualified_type, name = urn.split("::", 3)
+    return qualified_type.rsplit("$", 1)[-1], name
+
+
+@contextlib.contextmanager
+def recording_dependencies() -> Iterator[dict[Key, Declared]]:
+    """Within the block, every resource registration's declared dependencies are recorded."""
+    from pulumi.runtime import mocks as pulumi_mocks
+
+    declared: dict[Key, Declared] = {}
+    original = pulumi_mocks.MockMonitor.RegisterResource
+
+    def register(self: Any, request: Any) -> Any:
+        inputs = {k: [_urn_key(u) for u in v.urns] for k, v in request.propertyDependencies.items()}
+        in_inputs = {u for v in request.propertyDependencies.values() for u in v.urns}
+        declared[(request.type, request.name)] = Declared(
+            inputs=inputs,
+            depends_on=[_urn_key(u) for u in request.dependencies if u not in in_inputs],
+        )
+        return original(self, request)
+
+    pulumi_mocks.MockMonitor.RegisterResource = register  # type: ignore[method-assign]
+    try:
+        yield declared
+    finally:
+        pulumi_mocks.MockMonitor.RegisterResource = original  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------ references to other resources
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The Output ``attribute`` of the ``index``-th resource."""
+
+    index: int
+    attribute: str
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A value computed from the Outputs it embeds (``Output.all(*embeds).apply(…)``)."""
+
+    value: Any
+    embeds: tuple[Ref, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A list or dict holding ``Ref``s somewhere inside."""
+
+    value: Any
+
+
+def produced(
+    resource: Any, index: int, *, known: frozenset[str] = frozenset(), computed_only: bool = False
+) -> dict[str, Ref]:
+    """A resource's id and computed attributes (state the inputs did not set) → their Refs.
+
+    ``known``: values the program knows up front and never takes from a resource (the
+    account id, the region). ``computed_only`` also leaves out values the program chose
+    itself (an id that is one of the resource's own inputs, like a bucket's name)."""
+    own = {v for v in resource.inputs.values() if isinstance(v, str)} if computed_only else set()
+    own |= known
+    values: dict[str, Ref] = {}
+    if isinstance(resource.id, str) and resource.id and resource.id not in own:
+        values[resource.id] = Ref(index, "id")
+    for key, value in resource.state.items():
+        if key not in resource.inputs and isinstance(value, str) and value and value not in own:
+            values.setdefault(value, Ref(index, snake_case(key)))
+    return values
+
+
+def referencing(value: Any, candidates: dict[str, Ref]) -> tuple[Any, set[int]]:
+    """``value`` with references to ``candidates`` (their values → Refs, embedding → Computed),
+    and the indices of the resources it references."""
+    embeds: dict[Ref, None] = {}
+    exact: list[Ref] = []
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            if v in candidates:
+                exact.append(candidates[v])
+                return candidates[v]
+            found = [t for t in candidates if len(t) >= MIN_EMBEDDED and t in v]
+            for text in found:
+                # A key id inside the key's ARN: the program uses the ARN alone.
+                if not any(text != other and text in other for other in found):
+                    embeds[candidates[text]] = None
+            return v
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        return v
+
+    wired = walk(value)
+    if exact and not isinstance(wired, Ref):
+        wired = Template(wired)
+    used = {r.index for r in exact} | {r.index for r in embeds}
+    if embeds:
+        return Computed(wired, tuple(embeds)), used
+    return (wired if exact else value), used
+
+
+def build(value: Any, created: list[Any]) -> Any:
+    """Run time: a planned value with its references turned into the created resources' Outputs."""
+    import pulumi
+
+    if isinstance(value, Ref):
+        return getattr(created[value.index], value.attribute)
+    if isinstance(value, Template):
+        return _fill(value.value, created)
+    if isinstance(value, Computed):
+        inner = value.value
+        return pulumi.Output.all(*[build(r, created) for r in value.embeds]).apply(
+            lambda _: build(inner, created)
+        )
+    return value
+
+
+def _fill(value: Any, created: list[Any]) -> Any:
+    if isinstance(value, Ref):
+        return getattr(created[value.index], value.attribute)
+    if isinstance(value, list):
+        return [_fill(x, created) for x in value]
+    if isinstance(value, dict):
+        return {k: _fill(x, created) for k, x in value.items()}
+    return value
+
+
+# ------------------------------------------------------------------ the programs
+
+
+@dataclass
+class FlatProgram:
+    """A generated program and what its generation found."""
+
+    run: Callable[[], None]
+    references: int = 0
+    """Inputs taken from (or computed from) another resource's Outputs."""
+    unreferenced: int = 0
+    """Dependencies ours declared whose value is not in the input (not copied)."""
+
+
+def context(outputs: dict[str, Any]) -> frozenset[str]:
+    """What any program for this stack knows before a resource exists: account and region."""
+    return frozenset(str(outputs[k]) for k in ("account_id", "region") if outputs.get(k))
+
+
+def hand_written(
+    recorded: list[Any], declared: dict[Key, Declared], outputs: dict[str, Any]
+) -> FlatProgram:
+    """The hand-written flat program (see the module docstring)."""
+    import pulumi
+
+    index_of = {(r.type, r.name): i for i, r in enumerate(recorded)}
+    known = context(outputs)
+    produced_by = [produced(r, i, known=known) for i, r in enumerate(recorded)]
+    steps: list[tuple[Any, str, dict[str, Any], list[int]]] = []
+    program = FlatProgram(run=lambda: None)
+    for i, resource in enumerate(recorded):
+        spec = declared.get((resource.type, resource.name), Declared())
+        kwargs: dict[str, Any] = {}
+        for key, value in resource.inputs.items():
+            sources = [index_of[k] for k in spec.inputs.get(key, []) if index_of.get(k, i) < i]
+            candidates = {t: r for j in sources for t, r in produced_by[j].items()}
+            planned, used = referencing(value, candidates) if candidates else (value, set())
+            program.references += bool(used)
+            program.unreferenced += len(set(sources) - used)
+            kwargs[snake_case(key)] = planned
+        depends = [index_of[k] for k in spec.depends_on if index_of.get(k, i) < i]
+        steps.append((typed_class(resource.type), resource.name, kwargs, depends))
+
+    computed: dict[str, Ref] = {}
+    for i, resource in enumerate(recorded):
+        for text, ref in produced(resource, i, known=known, computed_only=True).items():
+            computed.setdefault(text, ref)
+    exports = {name: referencing(value, computed)[0] for name, value in outputs.items()}
+
+    def run() -> None:
+        created: list[Any] = []
+        for cls, name, kwargs, depends in steps:
+            opts = (
+                pulumi.ResourceOptions(depends_on=[created[j] for j in depends])
+                if depends
+                else None
+            )
+            args = {k: build(v, created) for k, v in kwargs.items()}
+            created.append(cls(name, **args, opts=opts))
+        for name, value in exports.items():
+            pulumi.export(name, build(value, created))
+
+    program.run = run
+    return program
+
+
+def literal(recorded: list[Any], outputs: dict[str, Any]) -> FlatProgram:
+    """The literal flat program: only whole-value references are Outputs (see the module
+    docstring)."""
+    import pulumi
+
+    candidates: dict[str, Ref] = {}
+    for i, resource in enumerate(recorded):
+        for text, ref in produced(resource, i).items():
+            candidates.setdefault(text, ref)
+    steps: list[tuple[Any, str, dict[str, Any]]] = []
+    program = FlatProgram(run=lambda: None)
+    for i, resource in enumerate(recorded):
+        earlier = {t: r for t, r in candidates.items() if r.index < i}
+        kwargs = {}
+        for key, value in resource.inputs.items():
+            planned = _whole_values(value, earlier)
+            program.references += planned is not value
+            kwargs[snake_case(key)] = planned
+        steps.append((typed_class(resource.type), resource.name, kwargs))
+    constants = json.loads(json.dumps(outputs))
+
+    def run() -> None:
+        created: list[Any] = []
+        for cls, name, kwargs in steps:
+            created.append(cls(name, **{k: build(v, created) for k, v in kwargs.items()}))
+        for name, value in constants.items():
+            pulumi.export(name, value)
+
+    program.run = run
+    return program
+
+
+def _whole_values(value: Any, candidates: dict[str, Ref]) -> Any:
+    """``value`` with each string equal to a candidate's value replaced by its Ref."""
+    found = False
+
+    def walk(v: Any) -> Any:
+        nonlocal found
+        if isinstance(v, str) and v in candidates:
+            found = True
+            return candidates[v]
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        return v
+
+    wired = walk(value)
+    if not found:
+        return value
+    return wired if isinstance(wired, Ref) else Template(wired)

@@ -1,0 +1,108 @@
+"""The plan benchmark's flat programs (``benchmarks/flat_program.py``) are the baselines the
+plan-overhead goal is measured against: they must register exactly what the platform does,
+and the hand-written one must take every value it cannot know up front from an Output."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import flat_program
+from benchmarks.flat_program import Computed, Ref, Template
+from benchmarks.plan import Case, write_stacks
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
+    directory: Path = tmp_path_factory.mktemp("stacks")
+    write_stacks(directory, (2,))
+    case = Case(2, directory)
+    case.run_ours()  # records the resources and the dependencies ours declared
+    return case
+
+
+def _index(case: Case, type_suffix: str, name_suffix: str) -> int:
+    (found,) = [
+        i
+        for i, r in enumerate(case.custom)
+        if r.type.endswith(type_suffix) and r.name.endswith(name_suffix)
+    ]
+    return found
+
+
+@pytest.mark.parametrize("kind", ["hand", "literal"])
+def test_flat_programs_register_exactly_what_the_platform_registers(case: Case, kind: str) -> None:
+    case.run_flat(kind)
+    assert case.same[kind] is True
+
+
+def test_hand_written_takes_what_it_cannot_know_from_outputs(case: Case) -> None:
+    recorded = copy.deepcopy(case.custom)
+    program = flat_program.hand_written(recorded, case.declared, copy.deepcopy(case.outputs))
+    assert program.unreferenced == 0  # every dependency ours declared is a real reference
+    key = _index(case, ":Key", "-key")
+    policy = _index(case, ":RolePolicy", "ep001-policy")
+    alarms = {_index(case, ":MetricAlarm", f"ep001-{a}") for a in ("5xx", "latency", "errors")}
+    log_group = _index(case, ":LogGroup", "ep001-logs")
+    security_group = _index(case, ":SecurityGroup", "-sg")
+
+    # The endpoint role's policy names the key, its rollback alarms, its log group and the
+    # VPC security group: computed from their Outputs (the key's ARN only, not also the key
+    # id inside it; never the account or region, which every program knows).
+    steps = _steps(recorded, case)
+    planned = steps[policy]["policy"]
+    assert isinstance(planned, Computed)
+    assert set(planned.embeds) == {
+        Ref(key, "arn"),
+        Ref(log_group, "arn"),
+        Ref(security_group, "arn"),
+    } | {Ref(a, "arn") for a in alarms}
+    # A bucket's encryption names the key: the ARN Output inside the rules.
+    encryption = _index(case, ":BucketServerSideEncryptionConfiguration", "-data-encryption")
+    assert isinstance(steps[encryption]["rules"], Template)
+    assert steps[encryption]["bucket"] == Ref(_index(case, ":Bucket", "-data"), "id")
+
+
+def _steps(recorded: list[Any], case: Case) -> list[dict[str, Any]]:
+    """The planned inputs of each resource (what ``hand_written`` builds from)."""
+    index_of = {(r.type, r.name): i for i, r in enumerate(recorded)}
+    out = []
+    for i, r in enumerate(recorded):
+        spec = case.declared.get((r.type, r.name), flat_program.Declared())
+        planned = {}
+        for key, value in r.inputs.items():
+            sources = [index_of[k] for k in spec.inputs.get(key, []) if index_of.get(k, i) < i]
+            known = flat_program.context(case.outputs)
+            produced = [flat_program.produced(recorded[j], j, known=known) for j in sources]
+            candidates = {t: ref for p in produced for t, ref in p.items()}
+            planned[key] = flat_program.referencing(value, candidates)[0] if candidates else value
+        out.append(planned)
+    return out
+
+
+def test_computed_values_are_exported_from_outputs(case: Case) -> None:
+    computed: dict[str, Ref] = {}
+    known = flat_program.context(case.outputs)
+    for i, r in enumerate(case.custom):
+        for text, ref in flat_program.produced(r, i, known=known, computed_only=True).items():
+            computed.setdefault(text, ref)
+    key = _index(case, ":Key", "-key")
+    planned, used = flat_program.referencing(case.outputs["kms_key_arn"], computed)
+    assert planned == Ref(key, "arn") and used == {key}
+    # Bucket names are the program's own choice: exported as they are.
+    assert flat_program.referencing(case.outputs["buckets"], computed) == (
+        case.outputs["buckets"],
+        set(),
+    )
+    # The serving specs hold the roles' ARNs and the key's: taken from those Outputs.
+    endpoints, used = flat_program.referencing(case.outputs["endpoints"], computed)
+    assert isinstance(endpoints, Template)
+    roles = [_index(case, ":Role", f"{ep}-role") for ep in ("ep001", "ep002")]
+    assert [spec["execution_role_arn"] for spec in endpoints.value] == [
+        Ref(r, "arn") for r in roles
+    ]
+    assert [spec["kms_key_arn"] for spec in endpoints.value] == [Ref(key, "arn")] * 2
+    assert used >= {key, *roles}
