@@ -51,11 +51,17 @@ def validate_outputs(values: dict[str, Any]) -> dict[str, Any]:
     return StackOutputs.model_validate(values).model_dump(mode="json")
 
 
-def dump_field(field: str, value: Any) -> Any:
-    """One contract field validated and dumped on its own (for per-field stack outputs)."""
+@functools.cache
+def _field_adapter(field: str) -> TypeAdapter[Any]:
+    """The validator of one contract field (built once: building one compiles a schema)."""
     annotation = StackOutputs.model_fields[field].annotation
     assert annotation is not None
-    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+    return TypeAdapter(annotation)
+
+
+def dump_field(field: str, value: Any) -> Any:
+    """One contract field validated and dumped on its own (for per-field stack outputs)."""
+    adapter = _field_adapter(field)
     return adapter.dump_python(adapter.validate_python(value), mode="json")
 
 
