@@ -188,9 +188,9 @@ class MLOpsPlatform(pulumi.ComponentResource):
             )
 
         # Structured values stay contract models inside their Outputs until the one dump per
-        # field below, and ``resolved`` awaits only the Outputs inside: ``Output.from_input``
-        # would unwrap every dict entry and list item into an Output of its own (a 50-endpoint
-        # plan was ~25 % slower).
+        # field below, and ``derived``/``resolved`` await only the Outputs inside:
+        # ``Output.from_input`` would unwrap every dict entry and list item into an Output of
+        # its own (a 50-endpoint plan was ~25 % slower).
         raw: dict[str, Any] = {
             "contract_version": CONTRACT_VERSION,
             "project": project,
