@@ -141,9 +141,11 @@ def produced(
     return values
 
 
-def referencing(value: Any, candidates: dict[str, Ref]) -> tuple[Any, set[int]]:
-    """``value`` with references to ``candidates`` (their values → Refs, embedding → Computed),
-    and the indices of the resources it references."""
+def referencing(
+    value: Any, candidates: dict[str, Ref], *, embedded: bool = True
+) -> tuple[Any, set[int]]:
+    """``value`` with references to ``candidates`` (their values → Refs, embedding → Computed;
+    ``embedded=False``: whole values only), and the indices of the resources it references."""
     embeds: dict[Ref, None] = {}
     exact: list[Ref] = []
 
@@ -152,6 +154,8 @@ def referencing(value: Any, candidates: dict[str, Ref]) -> tuple[Any, set[int]]:
             if v in candidates:
                 exact.append(candidates[v])
                 return candidates[v]
+            if not embedded:
+                return v
             found = [t for t in candidates if len(t) >= MIN_EMBEDDED and t in v]
             for text in found:
                 # A key id inside the key's ARN: the program uses the ARN alone.
@@ -280,8 +284,8 @@ def literal(recorded: list[Any], outputs: dict[str, Any]) -> FlatProgram:
         earlier = {t: r for t, r in candidates.items() if r.index < i}
         kwargs = {}
         for key, value in resource.inputs.items():
-            planned = _whole_values(value, earlier)
-            program.references += planned is not value
+            planned, used = referencing(value, earlier, embedded=False)
+            program.references += bool(used)
             kwargs[snake_case(key)] = planned
         steps.append((typed_class(resource.type), resource.name, kwargs))
     constants = json.loads(json.dumps(outputs))
@@ -295,24 +299,3 @@ def literal(recorded: list[Any], outputs: dict[str, Any]) -> FlatProgram:
 
     program.run = run
     return program
-
-
-def _whole_values(value: Any, candidates: dict[str, Ref]) -> Any:
-    """``value`` with each string equal to a candidate's value replaced by its Ref."""
-    found = False
-
-    def walk(v: Any) -> Any:
-        nonlocal found
-        if isinstance(v, str) and v in candidates:
-            found = True
-            return candidates[v]
-        if isinstance(v, list):
-            return [walk(x) for x in v]
-        if isinstance(v, dict):
-            return {k: walk(x) for k, x in v.items()}
-        return v
-
-    wired = walk(value)
-    if not found:
-        return value
-    return wired if isinstance(wired, Ref) else Template(wired)
