@@ -7,8 +7,8 @@ from the config and server access logging into the access-log bucket. The access
 bucket itself uses SSE-S3: S3 server access logging cannot deliver to a bucket whose
 default encryption is SSE-KMS.
 
-Consumers never hand-write S3 or KMS statements: ``read_statements`` /
-``read_write_statements`` return both, scoped to the bucket, the prefixes and the key.
+Consumers never hand-write S3 or KMS statements: ``access_statements`` returns both,
+scoped to the bucket, the prefixes and the key.
 """
 
 from __future__ import annotations
@@ -334,28 +334,16 @@ class ArtifactStore(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ grants
 
-    def read_statements(
-        self, purpose: Purpose, prefixes: tuple[str, ...] = ("",)
+    def access_statements(
+        self, purpose: Purpose, prefixes: tuple[str, ...] = ("",), *, write: bool = False
     ) -> list[iam.Statement]:
-        """Read ``prefixes`` of the bucket (and decrypt with the platform key)."""
+        """Read (``write``: and write) ``prefixes`` of the bucket, and use the platform key
+        for it (decrypt; ``write``: encrypt too)."""
         return grant_statements(
             self._ctx,
             self.bucket_names[purpose],
             self._key_arn,
             prefixes,
-            write=False,
-            label=f"{purpose}-bucket",
-        )
-
-    def read_write_statements(
-        self, purpose: Purpose, prefixes: tuple[str, ...] = ("",)
-    ) -> list[iam.Statement]:
-        """Read and write ``prefixes`` of the bucket (and encrypt/decrypt with the key)."""
-        return grant_statements(
-            self._ctx,
-            self.bucket_names[purpose],
-            self._key_arn,
-            prefixes,
-            write=True,
+            write=write,
             label=f"{purpose}-bucket",
         )

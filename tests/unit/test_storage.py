@@ -47,7 +47,8 @@ def store(run_mocked: Any, preview: bool = False, **overrides: Any) -> Any:
         s = ArtifactStore(NAME, args)
         pulumi.export("names", s.bucket_names)
         pulumi.export("audit", s.audit_s3_uri)
-        pulumi.export("grant", pulumi.Output.from_input(s.read_write_statements("model")))
+        pulumi.export("grant", pulumi.Output.from_input(s.access_statements("model", write=True)))
+        pulumi.export("read", pulumi.Output.from_input(s.access_statements("data", ("raw/",))))
 
     return run_mocked(program, preview=preview)
 
@@ -208,6 +209,14 @@ def test_outputs_names_audit_prefix_and_grants(run_mocked: Any) -> None:
         "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
         "Resource": KEY,
     }
+    read = {st["Sid"]: st for st in run.outputs["read"]}
+    assert read["KeyDataBucket"]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert all(
+        not a.startswith(("s3:Put", "s3:Delete", "kms:Encrypt", "kms:GenerateDataKey"))
+        for st in read.values()
+        for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    )
+    assert f"arn:aws:s3:::{bucket('data')}/raw/*" in json.dumps(read)
 
 
 def test_preview_knows_every_bucket_input(run_mocked: Any) -> None:
