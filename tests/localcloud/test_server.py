@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from components import iam
 from tests.localcloud.helpers import put_model
 
 pytestmark = pytest.mark.localcloud
@@ -246,14 +247,8 @@ def test_tls_only_bucket_policy_does_not_lock_out_loopback(local_cloud: Any) -> 
     policy = {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            # The platform's own TLS-only statement, as every stack bucket carries it.
+            iam.tls_only_statement("aws", bucket),
             {
                 "Sid": "DenyLockedPrefix",
                 "Effect": "Deny",
