@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -65,10 +65,11 @@ class PlatformKey(pulumi.ComponentResource):
     """A symmetric KMS key with yearly rotation whose policy lets only this account's
     platform services use it; ``alias/<alias>`` points at it."""
 
-    arn: pulumi.Output[str]
-    """The key ARN (IAM policies and encryption settings name this, not the alias)."""
-    key_id: pulumi.Output[str]
-    alias_name: str
+    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+        arn: pulumi.Output[str]
+        """The key ARN (IAM policies and encryption settings name this, not the alias)."""
+        key_id: pulumi.Output[str]
+        alias_name: str
 
     def __init__(
         self, name: str, args: PlatformKeyArgs, opts: pulumi.ResourceOptions | None = None

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -254,20 +254,21 @@ def log_group_options(parent: pulumi.Resource, protect: bool) -> pulumi.Resource
 class Monitoring(pulumi.ComponentResource):
     """Per-endpoint CloudWatch alarms, a KMS-encrypted alerts topic, a dashboard and log groups."""
 
-    alerts_topic_arn: pulumi.Output[str]
-    """Alarm and OK actions of every alarm publish here."""
-    alarm_names: dict[str, list[str]]
-    """Endpoint short name → every alarm name (deterministic, known before deployment)."""
-    rollback_alarm_names: dict[str, list[str]]
-    """Endpoint short name → the alarms gating its rollouts (its chosen keys + extra names)."""
-    log_group_names: dict[str, str]
-    """Endpoint short name → its ``/aws/sagemaker/Endpoints/<endpoint name>`` log group."""
-    endpoint_rollback_alarm_arns: dict[str, pulumi.Output[list[str]]]
-    """Endpoint short name → its rollback alarm ARNs, depending on those alarms alone."""
-    endpoint_log_group_arns: dict[str, pulumi.Output[str]]
-    """Endpoint short name → its log group's ARN."""
-    dashboard_name: str | None
-    """None when ``monitoring.dashboard`` is off."""
+    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+        alerts_topic_arn: pulumi.Output[str]
+        """Alarm and OK actions of every alarm publish here."""
+        alarm_names: dict[str, list[str]]
+        """Endpoint short name → every alarm name (deterministic, known before deployment)."""
+        rollback_alarm_names: dict[str, list[str]]
+        """Endpoint short name → the alarms gating its rollouts (its chosen keys + extra names)."""
+        log_group_names: dict[str, str]
+        """Endpoint short name → its ``/aws/sagemaker/Endpoints/<endpoint name>`` log group."""
+        endpoint_rollback_alarm_arns: dict[str, pulumi.Output[list[str]]]
+        """Endpoint short name → its rollback alarm ARNs, depending on those alarms alone."""
+        endpoint_log_group_arns: dict[str, pulumi.Output[str]]
+        """Endpoint short name → its log group's ARN."""
+        dashboard_name: str | None
+        """None when ``monitoring.dashboard`` is off."""
 
     def __init__(
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None

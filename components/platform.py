@@ -8,7 +8,7 @@ it encrypts; then ``Monitoring`` (alarms exist before any endpoint) and one
 from __future__ import annotations
 
 import functools
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import pulumi
 from pydantic import TypeAdapter
@@ -69,9 +69,10 @@ class MLOpsPlatform(pulumi.ComponentResource):
     """Key, buckets, registry, training role, monitoring and endpoint specs of one
     environment; ``outputs`` is the validated ``StackOutputs`` contract."""
 
-    output_fields: dict[str, pulumi.Input[Any]]
-    """Per contract field, validated on its own: the JSON value, or an Output of it when it
-    depends on resources (so each field is known or unknown on its own in preview)."""
+    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+        output_fields: dict[str, pulumi.Input[Any]]
+        """Per contract field, validated on its own: the JSON value, or an Output of it when it
+        depends on resources (so each field is known or unknown on its own in preview)."""
 
     def __init__(
         self, name: str, args: MLOpsPlatformArgs, opts: pulumi.ResourceOptions | None = None

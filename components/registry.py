@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -96,11 +96,12 @@ def plan_registry(
 class ModelRegistry(pulumi.ComponentResource):
     """ECR repository + SageMaker model package group (+ cross-account read policies)."""
 
-    repository_url: pulumi.Output[str]
-    repository_arn: str
-    repository_name: str
-    model_package_group_name: pulumi.Output[str]
-    model_package_group_arn: str
+    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+        repository_url: pulumi.Output[str]
+        repository_arn: str
+        repository_name: str
+        model_package_group_name: pulumi.Output[str]
+        model_package_group_arn: str
 
     def __init__(
         self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None

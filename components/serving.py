@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -79,12 +79,13 @@ def endpoint_warnings(ep: EndpointConfig) -> list[str]:
 class GpuEndpoint(pulumi.ComponentResource):
     """The serving spec of one endpoint and the least-privilege role its models run as."""
 
-    serving_spec: pulumi.Output[ServingSpec]
-    """The validated spec: what ``MLOpsPlatform`` exports (a model, not a dict, so that
-    combining it with other Outputs does not make Pulumi unwrap every nested field)."""
-    execution_role_arn: pulumi.Output[str]
-    endpoint_name: str
-    """``<project>-<environment>-<name>`` (known before deployment)."""
+    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+        serving_spec: pulumi.Output[ServingSpec]
+        """The validated spec: what ``MLOpsPlatform`` exports (a model, not a dict, so that
+        combining it with other Outputs does not make Pulumi unwrap every nested field)."""
+        execution_role_arn: pulumi.Output[str]
+        endpoint_name: str
+        """``<project>-<environment>-<name>`` (known before deployment)."""
 
     def __init__(
         self, name: str, args: GpuEndpointArgs, opts: pulumi.ResourceOptions | None = None

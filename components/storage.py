@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -231,11 +231,12 @@ class ArtifactStore(pulumi.ComponentResource):
     """Encrypted, versioned, private, TLS-only buckets for data, models, captured traffic
     and the access logs of the other three."""
 
-    bucket_names: dict[str, str]
-    """purpose → physical name (known at plan time)."""
-    bucket_arns: dict[str, str]
-    audit_s3_uri: str
-    """``s3://<model bucket>/audit/``."""
+    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+        bucket_names: dict[str, str]
+        """purpose → physical name (known at plan time)."""
+        bucket_arns: dict[str, str]
+        audit_s3_uri: str
+        """``s3://<model bucket>/audit/``."""
 
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None

@@ -11,7 +11,7 @@ only where AWS has no resource type (``components.iam.UNSCOPABLE_ACTIONS``).
 from __future__ import annotations
 
 import functools
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -148,13 +148,14 @@ class TrainingCompute(pulumi.ComponentResource):
     """The training execution role, its VPC security group (when configured) and the
     training defaults."""
 
-    role_arn: pulumi.Output[str]
-    role_name: str
-    security_group_ids: pulumi.Output[list[str]] | list[str]
-    """The training security group (empty without a VPC)."""
-    subnet_ids: list[str]
-    training_defaults: pulumi.Output[TrainingDefaults]
-    """Validated; what ``MLOpsPlatform`` exports (a model: see ``GpuEndpoint.serving_spec``)."""
+    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+        role_arn: pulumi.Output[str]
+        role_name: str
+        security_group_ids: pulumi.Output[list[str]] | list[str]
+        """The training security group (empty without a VPC)."""
+        subnet_ids: list[str]
+        training_defaults: pulumi.Output[TrainingDefaults]
+        """Validated; what ``MLOpsPlatform`` exports (a model: see ``GpuEndpoint.serving_spec``)."""
 
     def __init__(
         self, name: str, args: TrainingComputeArgs, opts: pulumi.ResourceOptions | None = None

@@ -94,3 +94,35 @@ def test_derived_waits_for_the_outputs_inside() -> None:
         return _facts(out)
 
     assert resolve(build) == {"value": "ARN:X", "known": True, "secret": True}
+
+
+def test_components_declare_their_attributes_for_type_checkers_only() -> None:
+    """Pulumi reads a resource class's run-time annotations as its output property types and
+    re-evaluates them (``typing.get_type_hints``) on every registration of the class."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pulumi._types import resource_types
+
+    import components
+
+    classes = {
+        cls
+        for info in pkgutil.iter_modules(components.__path__, "components.")
+        for _, cls in inspect.getmembers(importlib.import_module(info.name), inspect.isclass)
+        if issubclass(cls, pulumi.ComponentResource) and cls.__module__.startswith("components.")
+    }
+    assert {c.__name__ for c in classes} == {
+        "ArtifactStore",
+        "GpuEndpoint",
+        "MLOpsPlatform",
+        "ModelRegistry",
+        "Monitoring",
+        "PlatformKey",
+        "TrainingCompute",
+    }
+    assert {c.__name__: resource_types(c) for c in classes} == {c.__name__: {} for c in classes}
+    assert {c.__name__: inspect.get_annotations(c) for c in classes} == {
+        c.__name__: {} for c in classes
+    }
