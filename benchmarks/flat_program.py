@@ -16,6 +16,11 @@ from that resource's Output, as it must be in a real program:
 - stack outputs: a value the provider computes (an ARN, a key id, a repository URL) is
   exported from its Output, and a document embedding such values is computed from them.
 
+*Component tree* is the hand-written program with ours' component resources added back as
+plain ``pulumi.ComponentResource``s (same types, names, parents and registered outputs, no
+code inside): the resources become their children. Against the hand-written program it is
+what Pulumi itself charges for the components; against it, ours is what our code adds.
+
 *Literal* is the earlier, cheaper baseline kept for comparison: the same classes, but every
 computed value inside a larger value (a policy naming a key ARN) and every stack output
 written as a literal - a program nobody could write before the resources exist.
@@ -28,6 +33,7 @@ interface does not).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import json
 import re
@@ -38,6 +44,7 @@ from typing import Any
 Key = tuple[str, str]
 """(type token, resource name)."""
 
+STACK_TYPE = "pulumi:pulumi:Stack"
 MIN_EMBEDDED = 8
 """Shorter computed values are not looked for inside other values (no accidental matches)."""
 
@@ -64,6 +71,12 @@ class Declared:
     """Input (engine name) → the resources its value depends on."""
     depends_on: list[Key] = field(default_factory=list)
     """Explicit ``depends_on`` beyond the inputs' dependencies."""
+    parent: Key | None = None
+    """The component it was registered under (None: the stack)."""
+    custom: bool = True
+    """False for a component resource."""
+    outputs: dict[str, Any] | None = None
+    """A component's ``register_outputs`` values."""
 
 
 def _urn_key(urn: str) -> Key:
@@ -74,26 +87,43 @@ def _urn_key(urn: str) -> Key:
 
 @contextlib.contextmanager
 def recording_dependencies() -> Iterator[dict[Key, Declared]]:
-    """Within the block, every resource registration's declared dependencies are recorded."""
+    """Within the block, every registration's declared dependencies, parent and (components)
+    registered outputs are recorded, in registration order."""
     from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import rpc
 
     declared: dict[Key, Declared] = {}
-    original = pulumi_mocks.MockMonitor.RegisterResource
+    monitor = pulumi_mocks.MockMonitor
+    original_register, original_outputs = monitor.RegisterResource, monitor.RegisterResourceOutputs
 
     def register(self: Any, request: Any) -> Any:
         inputs = {k: [_urn_key(u) for u in v.urns] for k, v in request.propertyDependencies.items()}
         in_inputs = {u for v in request.propertyDependencies.values() for u in v.urns}
+        if request.type == STACK_TYPE:  # the program's root, not one of its resources
+            return original_register(self, request)
+        parent = _urn_key(request.parent) if request.parent else None
         declared[(request.type, request.name)] = Declared(
             inputs=inputs,
             depends_on=[_urn_key(u) for u in request.dependencies if u not in in_inputs],
+            parent=None if parent is None or parent[0] == STACK_TYPE else parent,
+            custom=bool(request.custom),
         )
-        return original(self, request)
+        return original_register(self, request)
 
-    pulumi_mocks.MockMonitor.RegisterResource = register  # type: ignore[method-assign]
+    def register_outputs(self: Any, request: Any) -> Any:
+        key = _urn_key(request.urn)
+        if key in declared:
+            outputs = dict(rpc.deserialize_properties(request.outputs))
+            declared[key] = dataclasses.replace(declared[key], outputs=outputs)
+        return original_outputs(self, request)
+
+    monitor.RegisterResource = register  # type: ignore[method-assign]
+    monitor.RegisterResourceOutputs = register_outputs  # type: ignore[method-assign]
     try:
         yield declared
     finally:
-        pulumi_mocks.MockMonitor.RegisterResource = original  # type: ignore[method-assign]
+        monitor.RegisterResource = original_register  # type: ignore[method-assign]
+        monitor.RegisterResourceOutputs = original_outputs  # type: ignore[method-assign]
 
 
 # ------------------------------------------------------------------ references to other resources
@@ -223,15 +253,20 @@ def context(outputs: dict[str, Any]) -> frozenset[str]:
 
 
 def hand_written(
-    recorded: list[Any], declared: dict[Key, Declared], outputs: dict[str, Any]
+    recorded: list[Any],
+    declared: dict[Key, Declared],
+    outputs: dict[str, Any],
+    *,
+    component_tree: bool = False,
 ) -> FlatProgram:
-    """The hand-written flat program (see the module docstring)."""
+    """The hand-written flat program, or with ``component_tree`` the same program under ours'
+    component resources (see the module docstring)."""
     import pulumi
 
     index_of = {(r.type, r.name): i for i, r in enumerate(recorded)}
     known = context(outputs)
     produced_by = [produced(r, i, known=known) for i, r in enumerate(recorded)]
-    steps: list[tuple[Any, str, dict[str, Any], list[int]]] = []
+    steps: list[tuple[Any, str, dict[str, Any], list[int], Key | None]] = []
     program = FlatProgram(run=lambda: None)
     for i, resource in enumerate(recorded):
         spec = declared.get((resource.type, resource.name), Declared())
@@ -244,7 +279,9 @@ def hand_written(
             program.unreferenced += len(set(sources) - used)
             kwargs[snake_case(key)] = planned
         depends = [index_of[k] for k in spec.depends_on if index_of.get(k, i) < i]
-        steps.append((typed_class(resource.type), resource.name, kwargs, depends))
+        parent = spec.parent if component_tree else None
+        steps.append((typed_class(resource.type), resource.name, kwargs, depends, parent))
+    components = [(k, d) for k, d in declared.items() if not d.custom] if component_tree else []
 
     computed: dict[str, Ref] = {}
     for i, resource in enumerate(recorded):
@@ -253,15 +290,26 @@ def hand_written(
     exports = {name: referencing(value, computed)[0] for name, value in outputs.items()}
 
     def run() -> None:
+        tree: dict[Key, pulumi.ComponentResource] = {}
+        for (typ, name), spec in components:  # registration order: parents first
+            owner = tree[spec.parent] if spec.parent else None
+            tree[(typ, name)] = pulumi.ComponentResource(
+                typ, name, None, pulumi.ResourceOptions(parent=owner) if owner else None
+            )
         created: list[Any] = []
-        for cls, name, kwargs, depends in steps:
+        for cls, name, kwargs, depends, parent in steps:
             opts = (
-                pulumi.ResourceOptions(depends_on=[created[j] for j in depends])
-                if depends
+                pulumi.ResourceOptions(
+                    depends_on=[created[j] for j in depends] if depends else None,
+                    parent=tree[parent] if parent else None,
+                )
+                if depends or parent
                 else None
             )
             args = {k: build(v, created) for k, v in kwargs.items()}
             created.append(cls(name, **args, opts=opts))
+        for key, spec in reversed(components):  # children's components first
+            tree[key].register_outputs(spec.outputs or {})
         for name, value in exports.items():
             pulumi.export(name, build(value, created))
 

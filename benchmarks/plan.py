@@ -13,7 +13,10 @@ exists once another resource does taken from that resource's Outputs. It runs un
 (alternating which goes first); the ratio is the median of those pairs' ratios. The
 benchmark checks that the flat program registers exactly the same (type, name, inputs).
 
-Informational: the flat program with computed values as literals (the earlier baseline),
+Informational: the hand-written program under ours' component tree (empty components with
+ours' types, names, parents and registered outputs: what Pulumi charges for components,
+and what our code adds on top), the flat program with computed values as literals (the
+earlier baseline),
 the time ``mlops plan`` spends reading and validating the stack file, time per resource and
 the marginal cost of the resources each added endpoint brings.
 """
@@ -78,9 +81,11 @@ class Case:
         self.stacks_dir = stacks_dir
         self.ours_times: list[float] = []
         self.hand_times: list[float] = []
+        self.tree_times: list[float] = []
         self.literal_times: list[float] = []
         self.config_times: list[float] = []
         self.custom: list[Any] = []
+        self.component_keys: list[tuple[str, str]] = []
         self.declared: dict[Any, Any] = {}
         self.components = 0
         self.outputs: dict[str, Any] = {}
@@ -106,7 +111,8 @@ class Case:
             elapsed = time.perf_counter() - start
         if first:  # the untimed warm-up run: what the flat programs are generated from
             self.custom = [r for r in run.resources if r.custom]
-            self.components = len(run.resources) - len(self.custom)
+            self.component_keys = sorted((r.type, r.name) for r in run.resources if not r.custom)
+            self.components = len(self.component_keys)
             self.outputs, self.region, self.project = run.outputs, run.region, run.project
             self.declared = dict(declared)
         return elapsed
@@ -118,6 +124,10 @@ class Case:
         if kind == "hand":
             generated = flat_program.hand_written(recorded, self.declared, outputs)
             self.unreferenced = generated.unreferenced
+        elif kind == "tree":
+            generated = flat_program.hand_written(
+                recorded, self.declared, outputs, component_tree=True
+            )
         else:
             generated = flat_program.literal(recorded, outputs)
         self.references[kind] = generated.references
@@ -149,7 +159,11 @@ class Case:
         elapsed = time.perf_counter() - start
         if kind not in self.same:
             ours = sorted(_key(r) for r in self.custom)
-            self.same[kind] = ours == sorted(_key(r) for r in mocks.resources)
+            custom = [r for r in mocks.resources if r.custom]
+            components = sorted((r.type, r.name) for r in mocks.resources if not r.custom)
+            self.same[kind] = ours == sorted(_key(r) for r in custom) and components == (
+                self.component_keys if kind == "tree" else []
+            )
         return elapsed
 
     def per_resource(self, times: list[float]) -> float:
@@ -164,6 +178,7 @@ def measure(repeat: int) -> list[Case]:
         for case in cases:  # warm-up: imports, pydantic schemas, the recorded resources
             case.run_ours()
             case.run_flat("hand")
+            case.run_flat("tree")
             case.run_flat("literal")
         for i in range(repeat):
             for case in cases:
@@ -174,6 +189,7 @@ def measure(repeat: int) -> list[Case]:
                 else:
                     case.hand_times.append(case.run_flat("hand"))
                     case.ours_times.append(case.run_ours())
+                case.tree_times.append(case.run_flat("tree"))
                 case.literal_times.append(case.run_flat("literal"))
                 case.config_times.append(case.run_config())
         return cases
@@ -206,12 +222,38 @@ def rows(cases: list[Case]) -> list[Row]:
                     "components": case.components,
                     "ours_seconds": case.ours_times,
                     "hand_written_seconds": case.hand_times,
+                    "component_tree_seconds": case.tree_times,
                     "literal_seconds": case.literal_times,
                     "config_seconds": case.config_times,
                     "same_resources": case.same,
                     "inputs_referencing_other_resources": case.references,
                     "declared_dependencies_not_copied": case.unreferenced,
                 },
+            )
+        )
+    for case in cases:
+        ours, tree, hand = (median(t) for t in (case.ours_times, case.tree_times, case.hand_times))
+        same = "" if case.same.get("tree") else " [component tree DIFFERS]"
+        out.append(
+            Row(
+                benchmark="plan",
+                figure=f"plan N={case.n}: hand-written program under ours' {case.components} "
+                f"components (empty) vs without (Pulumi's cost of the components){same}",
+                ours=seconds(tree),
+                baseline=seconds(hand),
+                ratio=f"{tree / hand:.2f}",
+                noise=f"tree {spread(case.tree_times)}",
+            )
+        )
+        out.append(
+            Row(
+                benchmark="plan",
+                figure=f"plan N={case.n} vs the hand-written program under ours' empty components "
+                "(what our code adds)",
+                ours=seconds(ours),
+                baseline=seconds(tree),
+                ratio=f"{ours / tree:.2f}",
+                noise="from the medians above",
             )
         )
     for case in cases:

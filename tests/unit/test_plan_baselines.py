@@ -33,7 +33,7 @@ def _index(case: Case, type_suffix: str, name_suffix: str) -> int:
     return found
 
 
-@pytest.mark.parametrize("kind", ["hand", "literal"])
+@pytest.mark.parametrize("kind", ["hand", "tree", "literal"])
 def test_flat_programs_register_exactly_what_the_platform_registers(case: Case, kind: str) -> None:
     case.run_flat(kind)
     assert case.same[kind] is True
@@ -106,3 +106,40 @@ def test_computed_values_are_exported_from_outputs(case: Case) -> None:
     ]
     assert [spec["kms_key_arn"] for spec in endpoints.value] == [Ref(key, "arn")] * 2
     assert used >= {key, *roles}
+
+
+def test_component_tree_registers_ours_components_parents_dependencies_and_outputs(
+    case: Case,
+) -> None:
+    """The component-tree baseline differs from ours only in the code inside the components."""
+    program = case.program("tree")
+    with flat_program.recording_dependencies() as declared:
+        case.run_flat("tree", program)
+    assert case.same["tree"] is True
+    assert _as_sets(declared) == _as_sets(case.declared)
+    platform = next(d for (typ, _), d in declared.items() if typ == "mlops:platform:MLOpsPlatform")
+    assert platform.parent is None and platform.custom is False
+    assert platform.outputs == {"contract_version": 1, "environment": "prod", "stack": "bench2"}
+    endpoint = next(
+        d for (typ, name), d in declared.items() if typ.endswith("/role:Role") and "ep001" in name
+    )
+    assert endpoint.parent is not None and endpoint.parent[0] == "mlops:serving:GpuEndpoint"
+    # The hand-written program is the same program without the components.
+    with flat_program.recording_dependencies() as flat:
+        case.run_flat("hand")
+    assert all(d.parent is None and d.custom for d in flat.values())
+    assert {k for k, d in declared.items() if d.custom} == set(flat)
+
+
+def _as_sets(declared: dict[Any, flat_program.Declared]) -> dict[Any, Any]:
+    """Dependencies as the engine treats them: sets (the runtime collects them unordered)."""
+    return {
+        key: (
+            {name: frozenset(deps) for name, deps in d.inputs.items()},
+            frozenset(d.depends_on),
+            d.parent,
+            d.custom,
+            d.outputs,
+        )
+        for key, d in declared.items()
+    }
