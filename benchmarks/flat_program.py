@@ -97,10 +97,10 @@ def recording_dependencies() -> Iterator[dict[Key, Declared]]:
     original_register, original_outputs = monitor.RegisterResource, monitor.RegisterResourceOutputs
 
     def register(self: Any, request: Any) -> Any:
-        inputs = {k: [_urn_key(u) for u in v.urns] for k, v in request.propertyDependencies.items()}
-        in_inputs = {u for v in request.propertyDependencies.values() for u in v.urns}
         if request.type == STACK_TYPE:  # the program's root, not one of its resources
             return original_register(self, request)
+        inputs = {k: [_urn_key(u) for u in v.urns] for k, v in request.propertyDependencies.items()}
+        in_inputs = {u for v in request.propertyDependencies.values() for u in v.urns}
         parent = _urn_key(request.parent) if request.parent else None
         declared[(request.type, request.name)] = Declared(
             inputs=inputs,

@@ -65,7 +65,7 @@ class PlatformKey(pulumi.ComponentResource):
     """A symmetric KMS key with yearly rotation whose policy lets only this account's
     platform services use it; ``alias/<alias>`` points at it."""
 
-    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+    if TYPE_CHECKING:  # not at run time: Pulumi reads them as output types per registration
         arn: pulumi.Output[str]
         """The key ARN (IAM policies and encryption settings name this, not the alias)."""
         key_id: pulumi.Output[str]

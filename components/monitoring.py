@@ -254,7 +254,7 @@ def log_group_options(parent: pulumi.Resource, protect: bool) -> pulumi.Resource
 class Monitoring(pulumi.ComponentResource):
     """Per-endpoint CloudWatch alarms, a KMS-encrypted alerts topic, a dashboard and log groups."""
 
-    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+    if TYPE_CHECKING:  # not at run time: Pulumi reads them as output types per registration
         alerts_topic_arn: pulumi.Output[str]
         """Alarm and OK actions of every alarm publish here."""
         alarm_names: dict[str, list[str]]

@@ -69,7 +69,7 @@ class MLOpsPlatform(pulumi.ComponentResource):
     """Key, buckets, registry, training role, monitoring and endpoint specs of one
     environment; ``outputs`` is the validated ``StackOutputs`` contract."""
 
-    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+    if TYPE_CHECKING:  # not at run time: Pulumi reads them as output types per registration
         output_fields: dict[str, pulumi.Input[Any]]
         """Per contract field, validated on its own: the JSON value, or an Output of it when it
         depends on resources (so each field is known or unknown on its own in preview)."""

@@ -96,7 +96,7 @@ def plan_registry(
 class ModelRegistry(pulumi.ComponentResource):
     """ECR repository + SageMaker model package group (+ cross-account read policies)."""
 
-    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+    if TYPE_CHECKING:  # not at run time: Pulumi reads them as output types per registration
         repository_url: pulumi.Output[str]
         repository_arn: str
         repository_name: str

@@ -79,7 +79,7 @@ def endpoint_warnings(ep: EndpointConfig) -> list[str]:
 class GpuEndpoint(pulumi.ComponentResource):
     """The serving spec of one endpoint and the least-privilege role its models run as."""
 
-    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+    if TYPE_CHECKING:  # not at run time: Pulumi reads them as output types per registration
         serving_spec: pulumi.Output[ServingSpec]
         """The validated spec: what ``MLOpsPlatform`` exports (a model, not a dict, so that
         combining it with other Outputs does not make Pulumi unwrap every nested field)."""

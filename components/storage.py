@@ -231,7 +231,7 @@ class ArtifactStore(pulumi.ComponentResource):
     """Encrypted, versioned, private, TLS-only buckets for data, models, captured traffic
     and the access logs of the other three."""
 
-    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+    if TYPE_CHECKING:  # not at run time: Pulumi reads them as output types per registration
         bucket_names: dict[str, str]
         """purpose → physical name (known at plan time)."""
         bucket_arns: dict[str, str]

@@ -148,7 +148,7 @@ class TrainingCompute(pulumi.ComponentResource):
     """The training execution role, its VPC security group (when configured) and the
     training defaults."""
 
-    if TYPE_CHECKING:  # only: Pulumi re-reads run-time annotations on every registration
+    if TYPE_CHECKING:  # not at run time: Pulumi reads them as output types per registration
         role_arn: pulumi.Output[str]
         role_name: str
         security_group_ids: pulumi.Output[list[str]] | list[str]

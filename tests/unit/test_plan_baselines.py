@@ -13,6 +13,7 @@ import pytest
 from benchmarks import flat_program
 from benchmarks.flat_program import Computed, Ref, Template
 from benchmarks.plan import Case, write_stacks
+from components.contract import CONTRACT_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +120,11 @@ def test_component_tree_registers_ours_components_parents_dependencies_and_outpu
     assert _as_sets(declared) == _as_sets(case.declared)
     platform = next(d for (typ, _), d in declared.items() if typ == "mlops:platform:MLOpsPlatform")
     assert platform.parent is None and platform.custom is False
-    assert platform.outputs == {"contract_version": 1, "environment": "prod", "stack": "bench2"}
+    assert platform.outputs == {
+        "contract_version": CONTRACT_VERSION,
+        "environment": "prod",
+        "stack": "bench2",
+    }
     endpoint = next(
         d for (typ, name), d in declared.items() if typ.endswith("/role:Role") and "ep001" in name
     )
