@@ -77,7 +77,7 @@ def test_an_unknown_inside_makes_the_whole_document_unknown() -> None:
 
 def test_json_output_dumps_the_resolved_document_in_insertion_order() -> None:
     document = {"Version": "2012-10-17", "Statement": [{"Resource": _output("arn:x"), "Sid": "A"}]}
-    text = resolve(lambda: json_output(document))
+    text = resolve(lambda: pulumi.Output.from_input(json_output(document)))
     assert text == '{"Version": "2012-10-17", "Statement": [{"Resource": "arn:x", "Sid": "A"}]}'
     assert json.loads(text)["Statement"][0]["Resource"] == "arn:x"
 
