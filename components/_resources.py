@@ -4,12 +4,13 @@ stateful resources, and JSON documents that may contain Outputs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.output import contains_unknowns
 
 from components.config import Retention, UnsafeConfig
 from components.iam import partition_of
@@ -86,7 +87,7 @@ def resolved(value: Any) -> pulumi.Output[Any]:
     """
     inner: list[pulumi.Output[Any]] = []
     template = _holes(value, inner)
-    return pulumi.Output.all(*inner).apply(lambda values: _fill(template, values))
+    return gathered(inner).apply(lambda values: _fill(template, values))
 
 
 def derived(value: Any, func: Callable[[Any], T]) -> pulumi.Input[T]:
@@ -96,7 +97,33 @@ def derived(value: Any, func: Callable[[Any], T]) -> pulumi.Input[T]:
     template = _holes(value, inner)
     if not inner:
         return func(template)
-    return pulumi.Output.all(*inner).apply(lambda values: func(_fill(template, values)))
+    return gathered(inner).apply(lambda values: func(_fill(template, values)))
+
+
+def gathered(outputs: Sequence[pulumi.Output[Any]]) -> pulumi.Output[Sequence[Any]]:
+    """The values of ``outputs`` as one Output (known, secret and dependencies as with
+    ``Output.all``), made of one ``apply`` per Output (``Output.all`` makes two per Output,
+    and one more).
+
+    Each ``apply`` runs with unknowns, so the dependencies of every Output are collected in a
+    preview too; the values travel as a tuple, which the runtime does not search for unknowns
+    at every step (a list would be searched once per Output). Unknown when any value is.
+    """
+    if not outputs:
+        return pulumi.Output.from_input(())
+    last = len(outputs) - 1
+
+    def after(index: int, values: tuple[Any, ...]) -> pulumi.Output[Sequence[Any]]:
+        def take(value: Any) -> Any:
+            got = (*values, value)
+            if index < last:
+                return after(index + 1, got)
+            # A list is searched for unknowns (once): an unknown value makes the Output unknown.
+            return list(got) if any(contains_unknowns(v) for v in got) else got
+
+        return outputs[index].apply(take, True)
+
+    return after(0, ())
 
 
 def json_output(value: Any) -> pulumi.Input[str]:
@@ -123,7 +150,7 @@ def _holes(value: Any, inner: list[pulumi.Output[Any]]) -> Any:
     return value
 
 
-def _fill(template: Any, values: list[Any]) -> Any:
+def _fill(template: Any, values: Sequence[Any]) -> Any:
     if isinstance(template, _Hole):
         return values[template.index]
     if isinstance(template, dict):

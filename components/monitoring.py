@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components._resources import gathered
 from components.config import EndpointConfig, MonitoringConfig
 from components.deployment import (
     INSTANCE_NAMESPACE,
@@ -394,7 +395,7 @@ class Monitoring(pulumi.ComponentResource):
         # of the grouped Outputs would make every endpoint's role wait on (and the engine track
         # dependencies to) every other endpoint's alarms - quadratic in the endpoint count.
         self.endpoint_rollback_alarm_arns = {
-            ep_name: pulumi.Output.all(*outputs)
+            ep_name: gathered(outputs).apply(list)
             for ep_name, outputs in self._rollback_alarm_arns.items()
         }
         self.endpoint_log_group_arns = dict(log_arns)

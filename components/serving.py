@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components._resources import derived, resolved
 from components.config import EndpointConfig, fallback_warning
 from components.contract import ServingSpec, dump_json
 from components.deployment import (
@@ -110,15 +111,16 @@ class GpuEndpoint(pulumi.ComponentResource):
             opts=child,
         )
         subnet_ids = list(args.subnet_ids)
-        policy_json = pulumi.Output.all(
-            kms=args.kms_key_arn,
-            bucket=args.model_bucket_arn,
-            capture=args.capture_bucket_name,
-            ecr=args.ecr_repository_arn,
-            alarms=args.rollback_alarm_arns,
-            logs=args.log_group_arn,
-            sgs=args.security_group_ids,
-        ).apply(
+        policy_json = derived(
+            dict(
+                kms=args.kms_key_arn,
+                bucket=args.model_bucket_arn,
+                capture=args.capture_bucket_name,
+                ecr=args.ecr_repository_arn,
+                alarms=args.rollback_alarm_arns,
+                logs=args.log_group_arn,
+                sgs=args.security_group_ids,
+            ),
             lambda v: json.dumps(
                 execution_role_policy(
                     endpoint_name=endpoint,
@@ -131,7 +133,7 @@ class GpuEndpoint(pulumi.ComponentResource):
                     subnet_ids=subnet_ids,
                     security_group_ids=v["sgs"],
                 )
-            )
+            ),
         )
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
@@ -145,12 +147,14 @@ class GpuEndpoint(pulumi.ComponentResource):
         project, environment = args.project, args.environment
         rollback, alarms = list(args.rollback_alarm_names), list(args.alarm_names)
         # The spec waits for the policy: a pipeline reading it finds the role usable.
-        self.serving_spec = pulumi.Output.all(
-            kms=args.kms_key_arn,
-            capture=args.capture_bucket_name,
-            role=role.arn,
-            sgs=args.security_group_ids,
-            _policy=policy.id,
+        self.serving_spec = resolved(
+            dict(
+                kms=args.kms_key_arn,
+                capture=args.capture_bucket_name,
+                role=role.arn,
+                sgs=args.security_group_ids,
+                _policy=policy.id,
+            )
         ).apply(
             lambda v: serving_spec(
                 project,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from components._resources import derived, json_output, resolved
+from components._resources import derived, gathered, json_output, resolved
 from components.contract import CapacitySpec
 from tests.unit.mocking import resolve
 
@@ -18,8 +18,10 @@ async def _value(value: Any) -> Any:
     return value
 
 
-def _output(value: Any, *, known: bool = True, secret: bool = False) -> pulumi.Output[Any]:
-    return pulumi.Output(set(), _value(value), _value(known), _value(secret))
+def _output(
+    value: Any, *, known: bool = True, secret: bool = False, depends: set[Any] | None = None
+) -> pulumi.Output[Any]:
+    return pulumi.Output(_value(depends or set()), _value(value), _value(known), _value(secret))
 
 
 def _facts(out: pulumi.Output[Any]) -> pulumi.Output[dict[str, Any]]:
@@ -94,6 +96,77 @@ def test_derived_waits_for_the_outputs_inside() -> None:
         return _facts(out)
 
     assert resolve(build) == {"value": "ARN:X", "known": True, "secret": True}
+
+
+def _with_dependencies(out: pulumi.Output[Any]) -> pulumi.Output[tuple[dict[str, Any], list[str]]]:
+    """``_facts`` and the names of the Output's dependencies (sorted)."""
+
+    async def gather() -> tuple[dict[str, Any], list[str]]:
+        facts = await _facts(out).future()
+        assert facts is not None
+        return facts, sorted(str(r) for r in await out.resources())
+
+    return pulumi.Output.from_input(asyncio.ensure_future(gather()))
+
+
+def test_gathered_gives_the_values_in_order() -> None:
+    facts = resolve(
+        lambda: _facts(gathered([_output("a"), _output(["b", "c"]), _output({"d": 1})]))
+    )
+    assert facts == {"value": ("a", ["b", "c"], {"d": 1}), "known": True, "secret": False}
+    assert resolve(lambda: _facts(gathered([]))) == {"value": (), "known": True, "secret": False}
+
+
+def test_gathered_is_secret_when_any_value_is() -> None:
+    facts = resolve(lambda: _facts(gathered([_output("a"), _output("s", secret=True)])))
+    assert facts == {"value": ("a", "s"), "known": True, "secret": True}
+
+
+def test_gathered_unknown_value_makes_it_unknown_with_every_dependency() -> None:
+    """As in a preview: the first value is unknown; the later Outputs still count as
+    dependencies (the resource taking the Output waits for all of them)."""
+    facts, depends = resolve(
+        lambda: _with_dependencies(
+            gathered(
+                [
+                    _output(None, known=False, depends={"first"}),
+                    _output("b", depends={"second"}),
+                    _output(["c"], depends={"third"}),
+                ]
+            )
+        )
+    )
+    assert facts == {"value": None, "known": False, "secret": False}
+    assert depends == ["first", "second", "third"]
+
+    facts, depends = resolve(
+        lambda: _with_dependencies(
+            gathered([_output("a", depends={"first"}), _output(None, known=False)])
+        )
+    )
+    assert (facts["known"], depends) == (False, ["first"])
+
+
+def test_gathered_makes_one_output_per_value_where_output_all_makes_two() -> None:
+    made: list[int] = []
+    original = pulumi.Output._from_data
+
+    def counting(data: Any) -> pulumi.Output[Any]:
+        made.append(1)
+        return original(data)
+
+    def count(combine: Any) -> int:
+        made.clear()
+        pulumi.Output._from_data = counting  # type: ignore[method-assign]
+        try:
+            resolve(lambda: combine([_output(v) for v in ("a", "b", "c", "d")]))
+        finally:
+            pulumi.Output._from_data = original  # type: ignore[method-assign]
+        return len(made)
+
+    harness = count(lambda outs: outs[0])
+    assert count(gathered) - harness == 4
+    assert count(lambda outs: pulumi.Output.all(*outs)) - harness == 2 * 4 + 1
 
 
 def test_components_declare_their_attributes_for_type_checkers_only() -> None:
