@@ -40,6 +40,14 @@ def test_flat_programs_register_exactly_what_the_platform_registers(case: Case, 
     assert case.same[kind] is True
 
 
+def test_ours_timed_runs_register_what_mlops_plan_registers(case: Case) -> None:
+    """The timed runs hand the program the stack's config as the engine does (no YAML read):
+    they must register exactly what the warm-up run through ``run_offline`` registered."""
+    assert case.program_config["mlops:platform"].startswith("{")
+    case.run_ours()
+    assert case.same["ours"] is True
+
+
 def test_hand_written_takes_what_it_cannot_know_from_outputs(case: Case) -> None:
     recorded = copy.deepcopy(case.custom)
     program = flat_program.hand_written(recorded, case.declared, copy.deepcopy(case.outputs))
