@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam, naming
-from components._resources import AwsContext, aws_context, child_options, json_output
+from components._resources import AwsContext, aws_context, child_options, json_output, resolved
 from components.config import TrainingConfig
 from components.contract import TrainingDefaults, dump_json
 from components.storage import CHECKPOINT_PREFIX, TRAINING_PREFIX, grant_statements
@@ -229,7 +229,7 @@ class TrainingCompute(pulumi.ComponentResource):
         else:
             self.security_group_ids = []
         self.role_arn = self.role.arn
-        self.training_defaults = pulumi.Output.from_input(
+        self.training_defaults = resolved(
             training_defaults(training, args["model_bucket"], self.security_group_ids)
         ).apply(TrainingDefaults.model_validate)
         self.register_outputs(
