@@ -156,3 +156,53 @@ def _as_sets(declared: dict[Any, flat_program.Declared]) -> dict[Any, Any]:
         )
         for key, d in declared.items()
     }
+
+
+def _timed_case(n: int, resources: int, ours: float, hand: float) -> Case:
+    """A case with made-up timings (seconds per run) and ``resources`` custom resources."""
+    timed = Case(n, Path("."))
+    timed.custom = [object()] * resources
+    timed.same = {"hand": True, "tree": True, "literal": True, "ours": True}
+    for times, value in (
+        (timed.ours_times, ours),
+        (timed.hand_times, hand),
+        (timed.tree_times, hand),
+        (timed.literal_times, hand),
+        (timed.plan_times, ours),
+        (timed.config_times, 0.001),
+    ):
+        times.extend([value] * 3)
+    return timed
+
+
+def _verdicts(cases: list[Case]) -> dict[str, bool | None]:
+    from benchmarks.plan import rows
+
+    return {row.figure: row.passed for row in rows(cases)}
+
+
+def test_growth_goal_is_ours_over_the_hand_written_programs_growth() -> None:
+    # Per resource the flat program goes 1.0 → 1.4 ms (×1.40), ours 1.2 → 1.6 ms (×1.33):
+    # flatter than the same resources alone. An absolute goal (≤ 1.25) would fail it, and
+    # fail more the less ours adds at N=1.
+    growth = "per-resource growth N=50 vs N=1, ours over the hand-written program's"
+    ours_alone = "per-resource growth N=50 vs N=1 (ours)"
+    cases = [_timed_case(1, 50, 0.060, 0.050), _timed_case(50, 500, 0.80, 0.70)]
+    verdicts = _verdicts(cases)
+    (key,) = [k for k in verdicts if k.startswith(growth)]
+    assert verdicts[key] is True
+    assert verdicts[ours_alone] is None  # informational
+
+    # Ours 1.0 → 1.8 ms (×1.8) where the same resources alone grow ×1.40: fails.
+    verdicts = _verdicts([_timed_case(1, 50, 0.050, 0.050), _timed_case(50, 500, 0.90, 0.70)])
+    assert verdicts[key] is False
+
+
+def test_plan_ratio_fails_when_ours_timed_runs_differ() -> None:
+    case = _timed_case(1, 50, 0.050, 0.050)
+    case.same["ours"] = False
+    (key,) = [
+        k for k in _verdicts([case]) if k.startswith("plan N=1 (") and "hand-written flat" in k
+    ]
+    assert "DIFFER" in key
+    assert _verdicts([case])[key] is False
