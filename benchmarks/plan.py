@@ -231,6 +231,19 @@ def measure(repeat: int) -> list[Case]:
         return cases
 
 
+def _versus(figure: str, ours: list[float], baseline: list[float], *, noise: str) -> Row:
+    """An informational row: the median of ``ours`` against the median of ``baseline``."""
+    a, b = median(ours), median(baseline)
+    return Row(
+        benchmark="plan",
+        figure=figure,
+        ours=seconds(a),
+        baseline=seconds(b),
+        ratio=f"{a / b:.2f}",
+        noise=noise,
+    )
+
+
 def rows(cases: list[Case]) -> list[Row]:
     out: list[Row] = []
     for case in cases:
@@ -271,66 +284,52 @@ def rows(cases: list[Case]) -> list[Row]:
             )
         )
     for case in cases:
-        ours, tree, hand = (median(t) for t in (case.ours_times, case.tree_times, case.hand_times))
-        same = "" if case.same.get("tree") else " [component tree DIFFERS]"
+        tree_same = "" if case.same.get("tree") else " [component tree DIFFERS]"
         out.append(
-            Row(
-                benchmark="plan",
-                figure=f"plan N={case.n}: hand-written program under ours' {case.components} "
-                f"components (empty) vs without (Pulumi's cost of the components){same}",
-                ours=seconds(tree),
-                baseline=seconds(hand),
-                ratio=f"{tree / hand:.2f}",
+            _versus(
+                f"plan N={case.n}: hand-written program under ours' {case.components} "
+                f"components (empty) vs without (Pulumi's cost of the components){tree_same}",
+                case.tree_times,
+                case.hand_times,
                 noise=f"tree {spread(case.tree_times)}",
             )
         )
         out.append(
-            Row(
-                benchmark="plan",
-                figure=f"plan N={case.n} vs the hand-written program under ours' empty components "
+            _versus(
+                f"plan N={case.n} vs the hand-written program under ours' empty components "
                 "(what our code adds)",
-                ours=seconds(ours),
-                baseline=seconds(tree),
-                ratio=f"{ours / tree:.2f}",
+                case.ours_times,
+                case.tree_times,
                 noise="from the medians above",
             )
         )
     for case in cases:
-        ours, literal = median(case.ours_times), median(case.literal_times)
-        same = "" if case.same.get("literal") else " [flat program DIFFERS]"
+        literal_same = "" if case.same.get("literal") else " [flat program DIFFERS]"
         out.append(
-            Row(
-                benchmark="plan",
-                figure=f"plan N={case.n} vs flat program with computed values as literals{same}",
-                ours=seconds(ours),
-                baseline=seconds(literal),
-                ratio=f"{ours / literal:.2f}",
+            _versus(
+                f"plan N={case.n} vs flat program with computed values as literals{literal_same}",
+                case.ours_times,
+                case.literal_times,
                 noise=f"literal {spread(case.literal_times)}",
             )
         )
     for case in cases:
-        plan, hand = median(case.plan_times), median(case.hand_times)
         out.append(
-            Row(
-                benchmark="plan",
-                figure=f"`mlops plan` N={case.n} end to end (reads the stack file, then the "
-                "program) vs hand-written flat program",
-                ours=seconds(plan),
-                baseline=seconds(hand),
-                ratio=f"{plan / hand:.2f}",
+            _versus(
+                f"`mlops plan` N={case.n} end to end (reads the stack file, then the program) "
+                "vs hand-written flat program",
+                case.plan_times,
+                case.hand_times,
                 noise=f"plan {spread(case.plan_times)}",
             )
         )
     for case in cases:
-        config, plan = median(case.config_times), median(case.plan_times)
         out.append(
-            Row(
-                benchmark="plan",
-                figure=f"`mlops plan` N={case.n}: of which reading + validating the stack file",
-                ours=seconds(config),
-                baseline=seconds(plan),
-                ratio=f"{config / plan:.2f}",
-                noise=f"{spread(case.config_times)}",
+            _versus(
+                f"`mlops plan` N={case.n}: of which reading + validating the stack file",
+                case.config_times,
+                case.plan_times,
+                noise=spread(case.config_times),
             )
         )
     for case in cases:
