@@ -1,5 +1,6 @@
 """Small helpers the components share: the account/region context, resource options for
-stateful resources, and JSON documents that may contain Outputs."""
+stateful resources, and values (JSON documents, specs) that may contain Outputs, combined
+with one ``apply`` per Output inside."""
 
 from __future__ import annotations
 

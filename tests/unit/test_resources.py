@@ -166,7 +166,7 @@ def test_gathered_makes_one_output_per_value_where_output_all_makes_two() -> Non
 
     harness = count(lambda outs: outs[0])
     assert count(gathered) - harness == 4
-    assert count(lambda outs: pulumi.Output.all(*outs)) - harness == 2 * 4 + 1
+    assert count(lambda outs: pulumi.Output.all(*outs)) - harness >= 2 * 4
 
 
 def test_components_declare_their_attributes_for_type_checkers_only() -> None:
