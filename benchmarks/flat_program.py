@@ -16,10 +16,14 @@ from that resource's Output, as it must be in a real program:
 - stack outputs: a value the provider computes (an ARN, a key id, a repository URL) is
   exported from its Output, and a document embedding such values is computed from them.
 
-*Component tree* is the hand-written program with ours' component resources added back as
-plain ``pulumi.ComponentResource``s (same types, names, parents and registered outputs, no
-code inside): the resources become their children. Against the hand-written program it is
-what Pulumi itself charges for the components; against it, ours is what our code adds.
+*Component tree* is the hand-written program inside ours' component hierarchy: empty
+``pulumi.ComponentResource`` subclasses with ours' types, names, parents and registered
+outputs, each constructor creating its children (resources and components) in the order
+ours constructed them and then registering its outputs, as ours' components do. A resource
+is registered from as deep a call stack as in ours (program → platform → component →
+resource), so Pulumi's per-registration stack walk sees the same depth. Against the
+hand-written program it is what Pulumi itself charges for ours' component hierarchy;
+against it, ours is what our code inside the components adds.
 
 *Literal* is the earlier, cheaper baseline kept for comparison: the same classes, but every
 computed value inside a larger value (a policy naming a key ARN) and every stack output
@@ -77,6 +81,11 @@ class Declared:
     """False for a component resource."""
     outputs: dict[str, Any] | None = None
     """A component's ``register_outputs`` values."""
+    constructed: int = -1
+    """Its place in the order ours' constructors ran (registrations reach the engine in
+    another order: each waits for the Outputs it depends on)."""
+    frames: int = 0
+    """Frames in the registration's stack trace (Pulumi walks the stack at every one)."""
 
 
 def _urn_key(urn: str) -> Key:
@@ -87,14 +96,21 @@ def _urn_key(urn: str) -> Key:
 
 @contextlib.contextmanager
 def recording_dependencies() -> Iterator[dict[Key, Declared]]:
-    """Within the block, every registration's declared dependencies, parent and (components)
-    registered outputs are recorded, in registration order."""
+    """Within the block, every registration's declared dependencies, parent, constructor
+    order and (components) registered outputs are recorded, in registration order."""
+    import pulumi.resource as pulumi_resource
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import rpc
 
     declared: dict[Key, Declared] = {}
+    constructed: dict[Key, int] = {}
     monitor = pulumi_mocks.MockMonitor
     original_register, original_outputs = monitor.RegisterResource, monitor.RegisterResourceOutputs
+    original_construct = pulumi_resource.register_resource
+
+    def construct(res: Any, ty: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        constructed.setdefault((ty, name), len(constructed))
+        return original_construct(res, ty, name, *args, **kwargs)
 
     def register(self: Any, request: Any) -> Any:
         if request.type == STACK_TYPE:  # the program's root, not one of its resources
@@ -107,6 +123,8 @@ def recording_dependencies() -> Iterator[dict[Key, Declared]]:
             depends_on=[_urn_key(u) for u in request.dependencies if u not in in_inputs],
             parent=None if parent is None or parent[0] == STACK_TYPE else parent,
             custom=bool(request.custom),
+            constructed=constructed.get((request.type, request.name), -1),
+            frames=len(request.stackTrace.frames),
         )
         return original_register(self, request)
 
@@ -119,11 +137,13 @@ def recording_dependencies() -> Iterator[dict[Key, Declared]]:
 
     monitor.RegisterResource = register  # type: ignore[method-assign]
     monitor.RegisterResourceOutputs = register_outputs  # type: ignore[method-assign]
+    pulumi_resource.register_resource = construct
     try:
         yield declared
     finally:
         monitor.RegisterResource = original_register  # type: ignore[method-assign]
         monitor.RegisterResourceOutputs = original_outputs  # type: ignore[method-assign]
+        pulumi_resource.register_resource = original_construct
 
 
 # ------------------------------------------------------------------ references to other resources
@@ -207,7 +227,11 @@ def referencing(
     return (wired if exact else value), used
 
 
-def build(value: Any, created: list[Any]) -> Any:
+Created = list[Any] | dict[int, Any]
+"""The resources created so far, by their index in the recorded list."""
+
+
+def build(value: Any, created: Created) -> Any:
     """Run time: a planned value with its references turned into the created resources' Outputs."""
     import pulumi
 
@@ -223,7 +247,7 @@ def build(value: Any, created: list[Any]) -> Any:
     return value
 
 
-def _fill(value: Any, created: list[Any]) -> Any:
+def _fill(value: Any, created: Created) -> Any:
     if isinstance(value, Ref):
         return getattr(created[value.index], value.attribute)
     if isinstance(value, list):
@@ -252,6 +276,10 @@ def context(outputs: dict[str, Any]) -> frozenset[str]:
     return frozenset(str(outputs[k]) for k in ("account_id", "region") if outputs.get(k))
 
 
+Step = tuple[Any, str, dict[str, Any], list[int], Key | None]
+"""A resource to create: class, name, planned inputs, explicit dependencies, ours' parent."""
+
+
 def hand_written(
     recorded: list[Any],
     declared: dict[Key, Declared],
@@ -266,7 +294,7 @@ def hand_written(
     index_of = {(r.type, r.name): i for i, r in enumerate(recorded)}
     known = context(outputs)
     produced_by = [produced(r, i, known=known) for i, r in enumerate(recorded)]
-    steps: list[tuple[Any, str, dict[str, Any], list[int], Key | None]] = []
+    steps: list[Step] = []
     program = FlatProgram(run=lambda: None)
     for i, resource in enumerate(recorded):
         spec = declared.get((resource.type, resource.name), Declared())
@@ -279,42 +307,83 @@ def hand_written(
             program.unreferenced += len(set(sources) - used)
             kwargs[snake_case(key)] = planned
         depends = [index_of[k] for k in spec.depends_on if index_of.get(k, i) < i]
-        parent = spec.parent if component_tree else None
-        steps.append((typed_class(resource.type), resource.name, kwargs, depends, parent))
-    components = [(k, d) for k, d in declared.items() if not d.custom] if component_tree else []
+        steps.append((typed_class(resource.type), resource.name, kwargs, depends, spec.parent))
 
     computed: dict[str, Ref] = {}
     for i, resource in enumerate(recorded):
         for text, ref in produced(resource, i, known=known, computed_only=True).items():
             computed.setdefault(text, ref)
     exports = {name: referencing(value, computed)[0] for name, value in outputs.items()}
+    if component_tree:
+        program.run = _in_component_tree(steps, recorded, declared, exports)
+        return program
 
     def run() -> None:
-        tree: dict[Key, pulumi.ComponentResource] = {}
-        for (typ, name), spec in components:  # registration order: parents first
-            owner = tree[spec.parent] if spec.parent else None
-            tree[(typ, name)] = pulumi.ComponentResource(
-                typ, name, None, pulumi.ResourceOptions(parent=owner) if owner else None
-            )
         created: list[Any] = []
-        for cls, name, kwargs, depends, parent in steps:
+        for cls, name, kwargs, depends, _ in steps:
             opts = (
-                pulumi.ResourceOptions(
-                    depends_on=[created[j] for j in depends] if depends else None,
-                    parent=tree[parent] if parent else None,
-                )
-                if depends or parent
+                pulumi.ResourceOptions(depends_on=[created[j] for j in depends])
+                if depends
                 else None
             )
             args = {k: build(v, created) for k, v in kwargs.items()}
             created.append(cls(name, **args, opts=opts))
-        for key, spec in reversed(components):  # children's components first
-            tree[key].register_outputs(spec.outputs or {})
         for name, value in exports.items():
             pulumi.export(name, build(value, created))
 
     program.run = run
     return program
+
+
+def _in_component_tree(
+    steps: list[Step], recorded: list[Any], declared: dict[Key, Declared], exports: dict[str, Any]
+) -> Callable[[], None]:
+    """The hand-written program's steps run inside ours' component hierarchy (see the module
+    docstring): each component's constructor creates its children in ours' order."""
+    import pulumi
+
+    order: list[tuple[int, Key | int]] = [
+        (d.constructed, key) for key, d in declared.items() if not d.custom
+    ]
+    order += [(declared[(r.type, r.name)].constructed, i) for i, r in enumerate(recorded)]
+    children: dict[Key | None, list[Key | int]] = {}
+    for position, item in sorted(order, key=lambda entry: entry[0]):
+        parent = declared[item].parent if isinstance(item, tuple) else steps[item][4]
+        if position < 0:
+            raise ValueError(f"{item}: constructor order not recorded (recording_dependencies)")
+        if parent is None and not isinstance(item, tuple):
+            raise ValueError(f"{recorded[item].name}: a resource outside every component")
+        children.setdefault(parent, []).append(item)
+    registered = {key: d.outputs or {} for key, d in declared.items() if not d.custom}
+
+    class Component(pulumi.ComponentResource):
+        """One of ours' components with no code inside but creating its children."""
+
+        def __init__(
+            self, key: Key, opts: pulumi.ResourceOptions | None, created: dict[int, Any]
+        ) -> None:
+            super().__init__(key[0], key[1], None, opts)
+            for child in children.get(key, []):
+                if isinstance(child, tuple):
+                    Component(child, pulumi.ResourceOptions(parent=self), created)
+                    continue
+                cls, name, kwargs, depends, _ = steps[child]
+                options = pulumi.ResourceOptions(
+                    parent=self, depends_on=[created[j] for j in depends] if depends else None
+                )
+                args = {k: build(v, created) for k, v in kwargs.items()}
+                created[child] = cls(name, **args, opts=options)
+            self.register_outputs(registered[key])
+
+    def run() -> None:
+        created: dict[int, Any] = {}
+        for root in children.get(None, []):
+            assert isinstance(root, tuple)
+            Component(root, None, created)
+        for name, value in exports.items():
+            pulumi.export(name, build(value, created))
+
+    return run
 
 
 def literal(recorded: list[Any], outputs: dict[str, Any]) -> FlatProgram:

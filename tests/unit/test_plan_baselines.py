@@ -144,6 +144,33 @@ def test_component_tree_registers_ours_components_parents_dependencies_and_outpu
     assert {k for k, d in declared.items() if d.custom} == set(flat)
 
 
+def test_component_tree_constructs_in_ours_order_from_no_deeper_a_stack(case: Case) -> None:
+    """Each empty component's constructor creates its children in ours' order, so every
+    registration comes from a call stack as deep as ours' less ours' helpers: Pulumi's
+    per-registration stack walk is part of what the components cost, not of what ours adds."""
+    program = case.program("tree")
+    with flat_program.recording_dependencies() as tree:
+        case.run_flat("tree", program)
+
+    def order(declared: dict[Any, flat_program.Declared]) -> list[Any]:
+        return sorted(declared, key=lambda key: declared[key].constructed)
+
+    assert order(tree) == order(case.declared)
+    platform = next(k for k in tree if k[0] == "mlops:platform:MLOpsPlatform")
+    endpoint = next(k for k in tree if k[0] == "mlops:serving:GpuEndpoint" and "ep001" in k[1])
+    role = next(k for k in tree if k[0].endswith("/role:Role") and "ep001" in k[1])
+
+    def depth(declared: dict[Any, flat_program.Declared]) -> dict[Any, int]:
+        """Frames below the platform's registration (the harnesses above it differ)."""
+        return {k: d.frames - declared[platform].frames for k, d in declared.items()}
+
+    baseline, ours = depth(tree), depth(case.declared)
+    assert tree[platform].frames > 0  # components' registrations walk the stack too
+    assert [baseline[k] for k in (platform, endpoint, role)] == [0, 1, 2]  # nested as ours
+    assert [ours[k] for k in (platform, endpoint, role)] == [0, 1, 2]
+    assert all(baseline[k] <= ours[k] for k in tree), {k: (baseline[k], ours[k]) for k in tree}
+
+
 def _as_sets(declared: dict[Any, flat_program.Declared]) -> dict[Any, Any]:
     """Dependencies as the engine treats them: sets (the runtime collects them unordered)."""
     return {
