@@ -233,3 +233,28 @@ def test_plan_ratio_fails_when_ours_timed_runs_differ() -> None:
     ]
     assert "DIFFER" in key
     assert _verdicts([case])[key] is False
+
+
+def test_small_plans_run_more_pairs_alternating_which_goes_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """N=1 and N=10 are cheap and the noisiest: more back-to-back pairs, in both orders."""
+    from benchmarks import plan
+
+    order: list[tuple[int, str]] = []
+
+    def timed(kind: str) -> Any:
+        def run(self: Case, *args: Any, **kwargs: Any) -> float:
+            order.append((self.n, kind if kind != "flat" else args[0]))
+            return 0.1
+
+        return run
+
+    for method, kind in (("run_ours", "ours"), ("run_flat", "flat"), ("run_plan", "plan")):
+        monkeypatch.setattr(Case, method, timed(kind))
+    monkeypatch.setattr(Case, "run_config", timed("config"))
+    cases = plan.measure(3)
+    assert {c.n: len(c.ours_times) for c in cases} == {1: 12, 10: 6, 50: 3}
+    assert all(len(c.hand_times) == len(c.ours_times) == len(c.tree_times) for c in cases)
+    pairs = [kind for n, kind in order if n == 1 and kind in ("ours", "hand")][2:]  # warm-up
+    assert pairs[:4] == ["ours", "hand", "hand", "ours"]
