@@ -250,9 +250,8 @@ def test_small_plans_run_more_pairs_alternating_which_goes_first(
 
         return run
 
-    for method, kind in (("run_ours", "ours"), ("run_flat", "flat"), ("run_plan", "plan")):
-        monkeypatch.setattr(Case, method, timed(kind))
-    monkeypatch.setattr(Case, "run_config", timed("config"))
+    for kind in ("ours", "flat", "plan", "config"):
+        monkeypatch.setattr(Case, f"run_{kind}", timed(kind))
     cases = plan.measure(3)
     assert {c.n: len(c.ours_times) for c in cases} == {1: 12, 10: 6, 50: 3}
     assert all(len(c.hand_times) == len(c.ours_times) == len(c.tree_times) for c in cases)
