@@ -200,7 +200,7 @@ class Demo:
                     result = deploy(ctx, ENDPOINT, packages[version])
                 except RolledBack as exc:
                     # The audit record holds what the watcher decided: alarm, reason, configs.
-                    record = ctx.audit.records()[-1]
+                    record = next(ctx.audit.newest_first())
                     watch = record.details.get("watch") or {}
                     return "rolled_back", {
                         "error": str(exc),

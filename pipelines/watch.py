@@ -15,13 +15,13 @@ termination wait), so the watcher sleeps through it - at most 45 s at a time, so
 alarm-driven rollback is still seen while it is ``RollingBack`` - and polls every
 second near the expected end; while an update provisions the new fleet it polls every
 40 s (no verdict can come next); in the other phases, which a verdict may follow, every
-3 s. On the rollout benchmark (canary, 600 s bake) that is 0.20 of a fixed 5 s
-poller's DescribeEndpoint calls when the canary succeeds and 0.27 when it is rolled
-back, with the verdict within 5 simulated seconds of the terminal state.
+3 s (the rollout benchmark measures the calls and the verdict latency against a
+fixed poller: benchmarks/rollout.py).
 
-All times are on an injectable clock (simulated seconds in the local cloud). The timeout is ``MaximumExecutionTimeoutInSeconds`` + the
-termination wait + a margin: past it, ``WaitTimedOut`` says what state the endpoint
-was left in and how to continue (FAULTS 15).
+All times are on an injectable clock (simulated seconds in the local cloud). The
+timeout is ``MaximumExecutionTimeoutInSeconds`` + the termination wait + a margin:
+past it, ``WaitTimedOut`` says what state the endpoint was left in and how to continue
+(FAULTS 15).
 """
 
 from __future__ import annotations

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from pipelines.commands._approval import configure
+from pipelines.commands._approval import configure, decide
 from pipelines.console import Console
 
 __all__ = ["configure", "run"]
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from pipelines.commands._approval import decide
-
     return decide(args, console, "Rejected")

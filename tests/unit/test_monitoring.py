@@ -16,10 +16,8 @@ from components.monitoring import (
     alerts_topic_policy,
     dashboard_body,
 )
-from tests.unit.mocking import Recorder, resolve
+from tests.unit.mocking import ACCOUNT, REGION, Recorder, resolve
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0a1b2c3d-0000-1111-2222-333344445555"
 PREFIX = "mlops-stack-prod"
 TAGS = {"environment": "prod", "owner": "ml-platform", "cost-centre": "cc-42"}

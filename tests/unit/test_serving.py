@@ -13,10 +13,8 @@ from components.config import EndpointConfig
 from components.contract import ServingSpec
 from components.deployment import alarm_specs, execution_role_policy, rollback_alarm_names
 from components.serving import GpuEndpoint, GpuEndpointArgs, check_args
-from tests.unit.mocking import Recorder, Warnings, resolve
+from tests.unit.mocking import ACCOUNT, REGION, Recorder, Warnings, resolve
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0a1b2c3d-0000-1111-2222-333344445555"
 MODEL_BUCKET = "arn:aws:s3:::mlops-stack-prod-model-123456789012-eu-west-1"
 CAPTURE = "mlops-stack-prod-capture-123456789012-eu-west-1"
