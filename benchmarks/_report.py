@@ -55,6 +55,13 @@ def spread(values: Sequence[float]) -> str:
     return text
 
 
+def ratio_against(ratio: float, goal: float) -> str:
+    """The ratio to two decimals, or three where two would print the goal itself: a 1.104
+    against ≤ 1.10 reads "1.104 FAIL", not "1.10 FAIL"."""
+    text = f"{ratio:.2f}"
+    return f"{ratio:.3f}" if text == f"{goal:.2f}" else text
+
+
 def seconds(value: float) -> str:
     if value >= 10:
         return f"{value:.1f} s"

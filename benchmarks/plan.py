@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks._report import Row, median, seconds, spread
+from benchmarks._report import Row, median, ratio_against, seconds, spread
 
 SIZES = (1, 10, 50)
 ROUNDS = {1: 4, 10: 2, 50: 1}
@@ -267,7 +267,7 @@ def rows(cases: list[Case]) -> list[Row]:
                 f"{case.components} components) vs hand-written flat program{same}",
                 ours=seconds(ours),
                 baseline=seconds(hand),
-                ratio=f"{ratio:.2f}",
+                ratio=ratio_against(ratio, RATIO_GOAL),
                 goal=f"≤ {RATIO_GOAL:.2f}",
                 passed=ratio <= RATIO_GOAL
                 and bool(case.same.get("hand") and case.same.get("ours")),
@@ -381,7 +381,7 @@ def rows(cases: list[Case]) -> list[Row]:
             "hand-written program's (time per resource flat as N grows)",
             ours=f"×{growths['ours']:.2f}",
             baseline=f"×{growths['hand-written flat']:.2f}",
-            ratio=f"{relative:.2f}",
+            ratio=ratio_against(relative, GROWTH_GOAL),
             goal=f"≤ {GROWTH_GOAL:.2f}",
             passed=relative <= GROWTH_GOAL,
             noise="from the medians above",

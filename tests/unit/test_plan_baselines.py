@@ -235,6 +235,23 @@ def test_plan_ratio_fails_when_ours_timed_runs_differ() -> None:
     assert _verdicts([case])[key] is False
 
 
+def test_a_ratio_just_over_the_goal_does_not_print_as_the_goal() -> None:
+    from benchmarks.plan import rows
+
+    def ratio_row(ours: float) -> tuple[str, bool | None]:
+        (row,) = [
+            r
+            for r in rows([_timed_case(10, 125, ours, 0.200)])
+            if r.figure.startswith("plan N=10 (")
+        ]
+        return row.ratio, row.passed
+
+    # 1.1015 rounds to the goal's "1.10" but fails it: three decimals say why.
+    assert ratio_row(0.2203) == ("1.101", False)
+    assert ratio_row(0.2198) == ("1.099", True)
+    assert ratio_row(0.2100) == ("1.05", True)
+
+
 def test_small_plans_run_more_pairs_alternating_which_goes_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
