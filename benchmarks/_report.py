@@ -56,10 +56,13 @@ def spread(values: Sequence[float]) -> str:
 
 
 def ratio_against(ratio: float, goal: float) -> str:
-    """The ratio to two decimals, or three where two would print the goal itself: a 1.104
+    """The ratio to two decimals, more where two would print the goal itself: a 1.104
     against ≤ 1.10 reads "1.104 FAIL", not "1.10 FAIL"."""
-    text = f"{ratio:.2f}"
-    return f"{ratio:.3f}" if text == f"{goal:.2f}" else text
+    for places in (2, 3, 4):
+        text = f"{ratio:.{places}f}"
+        if text != f"{goal:.{places}f}":
+            return text
+    return text
 
 
 def seconds(value: float) -> str:

@@ -246,9 +246,10 @@ def test_a_ratio_just_over_the_goal_does_not_print_as_the_goal() -> None:
         ]
         return row.ratio, row.passed
 
-    # 1.1015 rounds to the goal's "1.10" but fails it: three decimals say why.
+    # 1.1015 rounds to the goal's "1.10" but fails it: more decimals say why.
     assert ratio_row(0.2203) == ("1.101", False)
     assert ratio_row(0.2198) == ("1.099", True)
+    assert ratio_row(0.22008) == ("1.1004", False)
     assert ratio_row(0.2100) == ("1.05", True)
 
 
