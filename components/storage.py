@@ -303,7 +303,7 @@ class ArtifactStore(pulumi.ComponentResource):
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{base}-encryption",
             bucket=ref,
-            rules=[encryption_rule(plan, self._key_arn)],  # type: ignore[list-item]
+            rules=[encryption_rule(plan, self._key_arn)],
             opts=children,
         )
         versioning = aws.s3.BucketVersioning(
@@ -321,7 +321,7 @@ class ArtifactStore(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             f"{base}-lifecycle",
             bucket=ref,
-            rules=plan.lifecycle_rules,  # type: ignore[arg-type]
+            rules=plan.lifecycle_rules,
             opts=child_options(self, depends_on=[versioning]),
         )
         if plan.log_prefix is not None:

@@ -202,8 +202,8 @@ class TrainingCompute(pulumi.ComponentResource):
                 name=f"{naming.prefix(args['project'], args['environment'])}-training",
                 description="SageMaker training jobs: no ingress, HTTPS egress only",
                 vpc_id=training.vpc.vpc_id,
-                ingress=rules["ingress"],  # type: ignore[arg-type]
-                egress=rules["egress"],  # type: ignore[arg-type]
+                ingress=rules["ingress"],
+                egress=rules["egress"],
                 revoke_rules_on_delete=True,
                 tags=tags,
                 opts=child_options(self),

@@ -91,3 +91,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # pulumi_aws warns about its own deprecated V2 classes when its modules are imported,
     # whether or not a program uses them (we use the current, non-V2 resources).
     config.addinivalue_line("filterwarnings", r"ignore::DeprecationWarning:pulumi_aws\..*")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Under ``make``, say how long the whole ``make test`` took (setup, lint, types, tests)."""
+    started = os.environ.get("MLOPS_MAKE_STARTED", "")
+    if started.isdigit():
+        import time
+
+        elapsed = time.time() - int(started)
+        terminalreporter.write_line(
+            f"make: {elapsed:.0f} s since it started (setup, lint and types included); "
+            "the suite's budget is 5 minutes on 2 cores"
+        )
