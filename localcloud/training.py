@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components import instance_types
 from localcloud import s3io
 from localcloud.clock import SimClock, from_datetime, to_datetime
 from localcloud.context import Context, s3_backend, sagemaker_backend
@@ -402,6 +403,14 @@ def create_training_job(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                 "Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to "
                 f"MaxRuntimeInSeconds ({runtime}) for managed spot training, got {wait}."
             )
+    resources = params.get("ResourceConfig") or {}
+    instance_type = str(resources.get("InstanceType", ""))
+    if resources.get("VolumeKmsKeyId") and instance_types.has_local_nvme(instance_type):
+        raise validation(
+            f"Instance type {instance_type} has local NVMe instance storage, which is encrypted "
+            "by the hardware; VolumeKmsKeyId is not supported for it. Remove "
+            "ResourceConfig.VolumeKmsKeyId from the request."
+        )
     algorithm = dict(params.get("AlgorithmSpecification") or {})
     metric_definitions = list(algorithm.get("MetricDefinitions") or [])
     output_path = (params.get("OutputDataConfig") or {}).get("S3OutputPath", "").rstrip("/")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components import instance_types
 from pipelines.audit import split_s3_uri
 from pipelines.aws import aws_call, is_not_found, tag_list
 from pipelines.context import Context
@@ -133,17 +134,22 @@ def build_request(
             {"Name": n, "Regex": r} for n, r in sorted(req.metric_definitions.items())
         ]
     stopping: dict[str, Any] = {"MaxRuntimeInSeconds": t.max_runtime_seconds}
+    instance_type = req.instance_type or t.instance_type
+    resources: dict[str, Any] = {
+        "InstanceType": instance_type,
+        "InstanceCount": t.instance_count,
+        "VolumeSizeInGB": t.volume_size_gib,
+    }
+    if not instance_types.has_local_nvme(instance_type):
+        # Local NVMe instance storage is encrypted by the hardware, and CreateTrainingJob
+        # refuses a VolumeKmsKeyId for those types (every ml.g5.* included).
+        resources["VolumeKmsKeyId"] = ctx.outputs.kms_key_arn
     request: dict[str, Any] = {
         "TrainingJobName": job_name,
         "AlgorithmSpecification": algorithm,
         "RoleArn": ctx.outputs.sagemaker_execution_role_arn,
         "OutputDataConfig": {"S3OutputPath": t.output_s3_uri, "KmsKeyId": ctx.outputs.kms_key_arn},
-        "ResourceConfig": {
-            "InstanceType": req.instance_type or t.instance_type,
-            "InstanceCount": t.instance_count,
-            "VolumeSizeInGB": t.volume_size_gib,
-            "VolumeKmsKeyId": ctx.outputs.kms_key_arn,
-        },
+        "ResourceConfig": resources,
         "StoppingCondition": stopping,
         "HyperParameters": hyper,
         "EnableNetworkIsolation": t.network_isolation,

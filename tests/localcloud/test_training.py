@@ -19,7 +19,14 @@ DATA_BUCKET = "data-localcloud-test"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 
 
-def start_job(cloud: Any, name: str, *, max_runtime: Any = 3600, **hyper: Any) -> Any:
+def start_job(
+    cloud: Any,
+    name: str,
+    *,
+    max_runtime: Any = 3600,
+    resources: Any = None,
+    **hyper: Any,
+) -> Any:
     s3, sm = cloud.client("s3"), cloud.client("sagemaker")
     s3.create_bucket(Bucket=DATA_BUCKET)
     uploads = tabular.upload(s3, DATA_BUCKET)
@@ -34,7 +41,8 @@ def start_job(cloud: Any, name: str, *, max_runtime: Any = 3600, **hyper: Any) -
         RoleArn=ROLE,
         InputDataConfig=tabular.input_data_config(uploads),
         OutputDataConfig={"S3OutputPath": f"s3://{DATA_BUCKET}/training/"},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        ResourceConfig=resources
+        or {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
         StoppingCondition={"MaxRuntimeInSeconds": max_runtime},
     )
     return sm
@@ -173,3 +181,30 @@ def test_spot_training_needs_a_max_wait_at_least_the_max_runtime(local_cloud: An
             StoppingCondition={"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 600},
             EnableManagedSpotTraining=True,
         )
+
+
+@pytest.mark.parametrize("instance_type", ["ml.g5.xlarge", "ml.p4d.24xlarge", "ml.m5d.large"])
+def test_a_volume_key_is_refused_for_local_nvme_instance_types(
+    local_cloud: Any, instance_type: str
+) -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/test"
+    resources = {"InstanceType": instance_type, "InstanceCount": 1, "VolumeSizeInGB": 10}
+    with pytest.raises(ClientError) as refused:
+        start_job(local_cloud, "nvme-key", resources={**resources, "VolumeKmsKeyId": key})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "VolumeKmsKeyId" in refused.value.response["Error"]["Message"]
+    assert instance_type in refused.value.response["Error"]["Message"]
+    sm = local_cloud.client("sagemaker")
+    assert sm.list_training_jobs()["TrainingJobSummaries"] == []
+    # EBS-backed types take the key.
+    start_job(
+        local_cloud,
+        "ebs-key",
+        resources={
+            "InstanceType": "ml.m5.large",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 10,
+            "VolumeKmsKeyId": key,
+        },
+    )
+    assert wait_job(sm, "ebs-key")["ResourceConfig"]["VolumeKmsKeyId"] == key

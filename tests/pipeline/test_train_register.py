@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pipelines.errors import QualityGateFailed, TrainingFailed
+from tests.pipeline.conftest import IMAGE
 
 
 def test_train_runs_the_entry_point_and_records_lineage(stack: Any) -> None:
@@ -35,6 +36,24 @@ def test_train_runs_the_entry_point_and_records_lineage(stack: Any) -> None:
     assert [r.action for r in stack.audit()] == ["train"] and stack.audit()[
         0
     ].outcome == "succeeded"
+
+
+def test_training_sends_no_volume_key_for_local_nvme_instance_types(stack: Any) -> None:
+    """ml.g5.* has hardware-encrypted local NVMe storage: AWS (and the local cloud) refuse a
+    VolumeKmsKeyId for it; EBS-backed types still get the platform key."""
+    from pipelines.training import TrainRequest, build_request
+
+    job = stack.sm().describe_training_job(TrainingJobName=stack.train().job_name)
+    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+    assert "VolumeKmsKeyId" not in job["ResourceConfig"]
+    ebs = build_request(
+        stack.ctx, TrainRequest(image=IMAGE, instance_type="ml.m5.xlarge"), "job-ebs", None
+    )
+    assert ebs["ResourceConfig"]["VolumeKmsKeyId"] == stack.outputs.kms_key_arn
+    nvme = build_request(
+        stack.ctx, TrainRequest(image=IMAGE, instance_type="ml.p4d.24xlarge"), "job-nvme", None
+    )
+    assert "VolumeKmsKeyId" not in nvme["ResourceConfig"]
 
 
 def test_failed_training_exits_with_the_reason_and_registers_nothing(stack: Any) -> None:
