@@ -1,6 +1,6 @@
 """The plan benchmark's baselines: flat pulumi_aws programs generated from what ours registered.
 
-*Hand-written* (the goal's baseline) is the program a person would write for the same
+*Hand-written* is the program a person would write for the same
 resources without any component: each resource created with its typed ``pulumi_aws`` class
 and the recorded inputs, where a value only known once another resource exists is taken
 from that resource's Output, as it must be in a real program:
@@ -23,11 +23,7 @@ ours constructed them and then registering its outputs, as ours' components do. 
 is registered from as deep a call stack as in ours (program → platform → component →
 resource), so Pulumi's per-registration stack walk sees the same depth. Against the
 hand-written program it is what Pulumi itself charges for ours' component hierarchy;
-against it, ours is what our code inside the components adds.
-
-*Literal* is the earlier, cheaper baseline kept for comparison: the same classes, but every
-computed value inside a larger value (a policy naming a key ARN) and every stack output
-written as a literal - a program nobody could write before the resources exist.
+against it (the gated baseline), ours is what our code inside the components adds.
 
 The dependencies ours declared are captured by ``recording_dependencies()`` around one
 untimed run of ours (the mock monitor sees the registration requests; Pulumi's ``Mocks``
@@ -39,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -191,11 +186,9 @@ def produced(
     return values
 
 
-def referencing(
-    value: Any, candidates: dict[str, Ref], *, embedded: bool = True
-) -> tuple[Any, set[int]]:
-    """``value`` with references to ``candidates`` (their values → Refs, embedding → Computed;
-    ``embedded=False``: whole values only), and the indices of the resources it references."""
+def referencing(value: Any, candidates: dict[str, Ref]) -> tuple[Any, set[int]]:
+    """``value`` with references to ``candidates`` (their values → Refs, embedding → Computed),
+    and the indices of the resources it references."""
     embeds: dict[Ref, None] = {}
     exact: list[Ref] = []
 
@@ -204,8 +197,6 @@ def referencing(
             if v in candidates:
                 exact.append(candidates[v])
                 return candidates[v]
-            if not embedded:
-                return v
             found = [t for t in candidates if len(t) >= MIN_EMBEDDED and t in v]
             for text in found:
                 # A key id inside the key's ARN: the program uses the ARN alone.
@@ -384,35 +375,3 @@ def _in_component_tree(
             pulumi.export(name, build(value, created))
 
     return run
-
-
-def literal(recorded: list[Any], outputs: dict[str, Any]) -> FlatProgram:
-    """The literal flat program: only whole-value references are Outputs (see the module
-    docstring)."""
-    import pulumi
-
-    candidates: dict[str, Ref] = {}
-    for i, resource in enumerate(recorded):
-        for text, ref in produced(resource, i).items():
-            candidates.setdefault(text, ref)
-    steps: list[tuple[Any, str, dict[str, Any]]] = []
-    program = FlatProgram(run=lambda: None)
-    for i, resource in enumerate(recorded):
-        earlier = {t: r for t, r in candidates.items() if r.index < i}
-        kwargs = {}
-        for key, value in resource.inputs.items():
-            planned, used = referencing(value, earlier, embedded=False)
-            program.references += bool(used)
-            kwargs[snake_case(key)] = planned
-        steps.append((typed_class(resource.type), resource.name, kwargs))
-    constants = json.loads(json.dumps(outputs))
-
-    def run() -> None:
-        created: list[Any] = []
-        for cls, name, kwargs in steps:
-            created.append(cls(name, **{k: build(v, created) for k, v in kwargs.items()}))
-        for name, value in constants.items():
-            pulumi.export(name, value)
-
-    program.run = run
-    return program
