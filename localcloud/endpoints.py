@@ -24,6 +24,7 @@ from localcloud.rollout import (
     check_same_variants,
     plan_rollout,
 )
+from localcloud.serving import bundle
 from localcloud.wire import ApiError, validation
 
 IN_PROGRESS = ("Creating", "Updating", "RollingBack", "SystemUpdating", "Deleting")
@@ -42,6 +43,8 @@ class Variant:
     weight: float
     images: list[str]
     serverless: dict[str, Any] | None = None
+    config_name: str = ""
+    """The endpoint config this fleet runs (its DataCaptureConfig applies to its traffic)."""
 
     def summary(self, *, pending: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -103,6 +106,40 @@ class EndpointRecord:
     last_change: float = 0.0
     weights_until: float = 0.0
     history: list[Outcome] = field(default_factory=list)
+    credits: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Smooth weighted round-robin credit per (variant, model): routing by exact shares."""
+
+    # -- routing ------------------------------------------------------------------------
+    def fleets(self, now: float) -> list[tuple[Variant, float]]:
+        """Every (variant, weight) serving at ``now``: the live variants, and during a blue/green
+        traffic step the new fleet with the step's share of each variant's traffic."""
+        update = self.update
+        share = 0.0
+        if update is not None and update.outcome is None:
+            phase = next((p for p in update.plan.phases if p.start <= now < p.end), None)
+            share = phase.traffic_percent / 100.0 if phase is not None else 0.0
+        fleets = [(v, v.weight * (1.0 - share)) for v in self.variants]
+        if update is not None and share > 0:
+            fleets += [(v, v.weight * share) for v in update.variants]
+        return [(v, w) for v, w in fleets if w > 0]
+
+    def route(self, now: float, target: str | None = None) -> Variant | None:
+        """The fleet that serves the next request (``TargetVariant`` overrides the weights)."""
+        fleets = self.fleets(now)
+        if target is not None:
+            fleets = [(v, w) for v, w in fleets if v.name == target]
+        if not fleets:
+            return None
+        total = sum(w for _, w in fleets)
+        best: tuple[Variant, tuple[str, str]] | None = None
+        for variant, weight in fleets:
+            key = (variant.name, variant.model_name)
+            self.credits[key] = self.credits.get(key, 0.0) + weight
+            if best is None or self.credits[key] > self.credits[best[1]]:
+                best = (variant, key)
+        assert best is not None
+        self.credits[best[1]] -= total
+        return best[0]
 
     # -- deciding -----------------------------------------------------------------------
     def _decide(self, update: Update, now: float, clock: SimClock) -> None:
@@ -133,7 +170,7 @@ class EndpointRecord:
         windows = [(p.start, min(p.end, now)) for p in plan.phases if p.monitored and p.start < now]
         if windows and plan.alarm_names:
             hit = first_alarm(
-                cloudwatch_backend(self.account_id, self.region), plan.alarm_names, windows, clock
+                cloudwatch_backend(self.account_id, self.region), plan.alarm_names, windows
             )
             if hit is not None:
                 candidates.append(
@@ -217,9 +254,10 @@ class EndpointRecord:
                 summaries = []
                 for new_variant in update.variants:
                     s = new_variant.summary(pending=True)
+                    # the new fleet's weight is the share of traffic it gets in this step
+                    s["CurrentWeight"] = new_variant.weight * phase.traffic_percent / 100.0
                     if phase.status == "Creating":
                         s["CurrentInstanceCount"] = 0
-                        s["CurrentWeight"] = 0.0
                     s["VariantStatus"] = [
                         {
                             "Status": phase.status,
@@ -280,6 +318,7 @@ def config_variants(ctx: Context, config_name: str) -> list[Variant]:
                 weight=float(pv.get("InitialVariantWeight", 1.0)),
                 images=images,
                 serverless=pv.get("ServerlessConfig"),
+                config_name=config_name,
             )
         )
     return variants
@@ -301,8 +340,9 @@ def capture_summary(ctx: Context, config_name: str) -> dict[str, Any] | None:
     }
 
 
-def missing_artifact(ctx: Context, variants: list[Variant]) -> str | None:
-    """AWS's FailureReason when a variant's model data is not in S3, else ``None``."""
+def startup_failure(ctx: Context, variants: list[Variant]) -> str | None:
+    """AWS's FailureReason when a variant's fleet cannot start (its model data is not in S3,
+    or its container cannot reach its inference code), else ``None``."""
     backend, s3 = ctx.sagemaker(), s3_backend(ctx.account_id, ctx.region)
     for variant in variants:
         model = backend._models.get(variant.model_name)
@@ -317,6 +357,9 @@ def missing_artifact(ctx: Context, variants: list[Variant]) -> str | None:
                     "located at the URL and that the role passed to CreateModel has permissions "
                     "to download the object."
                 )
+        unreachable = bundle.unreachable_code(model)
+        if unreachable is not None:
+            return f"{bundle.HEALTH_CHECK_FAILED.format(variant=variant.name)} ({unreachable})"
     return None
 
 
@@ -353,7 +396,7 @@ def create_endpoint(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     )
     backend.endpoints[name] = endpoint
     now = ctx.clock.now()
-    failure = missing_artifact(ctx, variants)
+    failure = startup_failure(ctx, variants)
     fault = _take_fault(ctx, name)
     if failure is None and fault is not None:
         failure = f"Injected fault ({fault}) from the local cloud"
@@ -448,7 +491,7 @@ def update_endpoint(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         started=now,
         plan=plan,
         variants=new,
-        broken=missing_artifact(ctx, new),
+        broken=startup_failure(ctx, new),
         data_capture=capture_summary(ctx, config_name),
         fault=_take_fault(ctx, name),
     )

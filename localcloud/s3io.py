@@ -57,8 +57,12 @@ def list_prefix(s3: Any, uri: str) -> list[tuple[str, bytes]]:
     return found
 
 
-def write(s3: Any, uri: str, data: bytes) -> None:
+def write(s3: Any, uri: str, data: bytes, *, kms_key_id: str | None = None) -> None:
+    """Put an object (SSE-KMS under ``kms_key_id`` when given)."""
     bucket_name, key = split_uri(uri)
     if _bucket(s3, bucket_name) is None:
         raise FileNotFoundError(f"{uri}: bucket {bucket_name!r} does not exist")
-    s3.put_object(bucket_name, key, data)
+    if kms_key_id:
+        s3.put_object(bucket_name, key, data, encryption="aws:kms", kms_key_id=kms_key_id)
+    else:
+        s3.put_object(bucket_name, key, data)

@@ -29,11 +29,14 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from localcloud import alarm_history
+from localcloud.alarm_evaluation import restamp
 from localcloud.clock import SimClock
 from localcloud.context import Context, account_for
 from localcloud.endpoints import arm_fault
 from localcloud.s3policy import enforce_unconditional_statements
 from localcloud.sagemaker_ops import HANDLERS
+from localcloud.serving import invoke
 from localcloud.state import CloudState, InjectedError
 from localcloud.wire import (
     DEFAULT_REGION,
@@ -76,11 +79,15 @@ class LocalCloudApp:
     ) -> None:
         self.moto_app, self.clock, self.state, self.lock = moto_app, clock, state, lock
         self.region = region
+        self.invocations = invoke.Invocations(clock, state, lock)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        invocation = invoke.match(environ)
         if path.startswith("/_localcloud/"):
             status, headers, body = self._control(environ, path)
+        elif invocation is not None:  # takes the lock itself: the model runs outside it
+            status, headers, body = self.invocations(environ, invocation, _read_body(environ))
         else:
             status, headers, body = self._aws(environ, path)
         start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
@@ -171,11 +178,16 @@ class LocalCloudApp:
                     result = HANDLERS[call.operation](ctx, json.loads(body or b"{}"))
                 except ApiError as exc:
                     return error_response(call, exc)
-                except Exception as exc:  # a bug of ours must reach the client, loudly
-                    return error_response(call, _internal(call, exc))
+                except Exception as exc:  # moto's own validation, or a bug of ours: loudly
+                    return error_response(call, _service_error(exc) or _internal(call, exc))
                 if result is not None:
                     return json_response(result)
             response = self._moto(environ, call)
+            if call.service == "cloudwatch" and response[0] < 300:
+                ctx = Context(account_for(call.access_key), call.region, self.clock, self.state)
+                restamp(ctx.cloudwatch(), self.clock.now())
+                if call.operation == "PutMetricData":
+                    self.state.metrics.all_dirty = True
             if call.service == "s3" and _is_put_bucket_policy(environ) and response[0] < 300:
                 bucket = environ.get("PATH_INFO", "").strip("/").split("/", 1)[0]
                 ctx = Context(account_for(call.access_key), call.region, self.clock, self.state)
@@ -207,6 +219,18 @@ class LocalCloudApp:
 def _is_put_bucket_policy(environ: dict[str, Any]) -> bool:
     query = environ.get("QUERY_STRING", "")
     return environ.get("REQUEST_METHOD") == "PUT" and "policy" in query.split("&")
+
+
+def _service_error(exc: Exception) -> ApiError | None:
+    """A moto client error raised inside one of our handlers (an unknown model, a value out of
+    range): its code and message as the 400 AWS answers, not a retried 500."""
+    from moto.core.exceptions import JsonRESTError, ServiceException
+
+    if isinstance(exc, ServiceException):
+        return ApiError(str(exc.code), str(exc.message), 400)
+    if isinstance(exc, JsonRESTError) and 400 <= int(exc.code) < 500:
+        return ApiError(str(exc.error_type), str(exc.message), int(exc.code))
+    return None
 
 
 def _internal(call: Call, exc: Exception) -> ApiError:
@@ -275,6 +299,7 @@ class LocalCloud:
                 pass
 
         _warm_up(self.region)
+        alarm_history.install()
         app = LocalCloudApp(
             DomainDispatcherApplication(create_backend_app),
             self.clock,

@@ -201,7 +201,11 @@ def model_request(ctx: Context, spec: ServingSpec, package: Package, name: str) 
     request: dict[str, Any] = {
         "ModelName": name,
         "ExecutionRoleArn": spec.execution_role_arn,
-        "PrimaryContainer": {"Image": package.image, "ModelDataUrl": package.model_data_url},
+        "PrimaryContainer": {
+            "Image": package.image,
+            "ModelDataUrl": package.model_data_url,
+            **({"Environment": package.environment} if package.environment else {}),
+        },
         "EnableNetworkIsolation": spec.network_isolation,
         "Tags": tag_list(ctx.tags(**{PACKAGE_TAG: package.arn, ENDPOINT_TAG: spec.endpoint_name})),
     }
@@ -246,6 +250,20 @@ def endpoint_config_request(
             },
         }
     return request
+
+
+def check_serving_code(spec: ServingSpec, package: Package) -> None:
+    """A network-isolated container cannot download an S3 source tarball: refuse before any
+    call rather than roll out a fleet that fails its health check."""
+    code = package.serving_code
+    if code is not None and code.form == "s3" and spec.network_isolation:
+        raise BadInput(
+            f"model package {package.arn} names its inference code as an S3 source tarball "
+            f"(SAGEMAKER_SUBMIT_DIRECTORY={code.submit_directory}), which endpoint {spec.name!r} "
+            "cannot download: it runs with network isolation. Register the training job with "
+            "--serving-code packed (the default), or set network_isolation: false for the "
+            "endpoint (not in prod). Nothing was changed."
+        )
 
 
 def check_model_data(ctx: Context, package: Package) -> None:
@@ -331,6 +349,7 @@ def deploy(
         package = describe_package(ctx, package_ref)
         inputs["model_package_arn"] = package.arn
         require_approved(package)
+        check_serving_code(spec, package)
         check_model_data(ctx, package)
     except MlopsError as exc:
         ctx.audit.record("deploy", "refused", inputs, error=str(exc))

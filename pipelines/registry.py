@@ -27,6 +27,7 @@ from pipelines.errors import (
     NotApproved,
     QualityGateFailed,
 )
+from pipelines.serving_code import PACKED_DIRECTORY, Form, ServingCode, members, repack
 from pipelines.training import load_job
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
@@ -45,6 +46,12 @@ class Package:
     metrics_uri: str | None = None
     content_types: list[str] = field(default_factory=lambda: ["text/csv"])
     """SupportedContentTypes of the inference specification."""
+    environment: dict[str, str] = field(default_factory=dict)
+    """The container's Environment: the serving contract (``pipelines.serving_code``)."""
+
+    @property
+    def serving_code(self) -> ServingCode | None:
+        return ServingCode.from_environment(self.environment)
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -65,6 +72,7 @@ class Package:
             "approval_status": self.status,
             "image": self.image,
             "model_data_url": self.model_data_url,
+            "environment": self.environment,
             "metrics": self.metrics,
             "metadata": self.metadata,
         }
@@ -145,6 +153,7 @@ def describe_package(ctx: Context, ref: str) -> Package:
         content_types=list(
             raw.get("InferenceSpecification", {}).get("SupportedContentTypes") or ["text/csv"]
         ),
+        environment=dict(containers[0].get("Environment") or {}),
     )
 
 
@@ -236,12 +245,16 @@ def _create_package(
     description: str,
     commit: str | None,
     content_types: list[str],
+    environment: dict[str, str],
 ) -> str:
+    container: dict[str, Any] = {"Image": image, "ModelDataUrl": model_data_url}
+    if environment:
+        container["Environment"] = environment
     request: dict[str, Any] = {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": description[:1024],
         "InferenceSpecification": {
-            "Containers": [{"Image": image, "ModelDataUrl": model_data_url}],
+            "Containers": [container],
             "SupportedContentTypes": content_types,
             "SupportedResponseMIMETypes": content_types,
         },
@@ -260,12 +273,45 @@ def _create_package(
         return str(ctx.aws.sagemaker.create_model_package(**request)["ModelPackageArn"])
 
 
+def serving_contract(
+    ctx: Context, job_name: str, model_data: str, lineage: dict[str, Any], form: Form
+) -> tuple[str, dict[str, str]]:
+    """(ModelDataUrl, Environment) for the package: the inference code recorded at training,
+    packed into the model (``code/``) or named as the S3 source tarball."""
+    program, source = lineage.get("inference_entry_point"), lineage.get("source_uri")
+    if program and source:
+        if form == "s3":
+            return model_data, ServingCode(program, source, ctx.outputs.region).environment()
+        with aws_call("repack the model with its inference code"):
+            model, code = _read(ctx, model_data), _read(ctx, source)
+            bucket, key = split_s3_uri(model_data)
+            packed_key = f"{key.rsplit('/output/', 1)[0]}/serving/model.tar.gz"
+            ctx.aws.s3.put_object(Bucket=bucket, Key=packed_key, Body=repack(model, code))
+        env = ServingCode(program, PACKED_DIRECTORY, ctx.outputs.region).environment()
+        return f"s3://{bucket}/{packed_key}", env
+    with aws_call("read the model artifact"):
+        model = _read(ctx, model_data)
+    if "code/inference.py" not in members(model):
+        ctx.event(
+            "register.warning",
+            f"training job {job_name} recorded no inference entry point and its model.tar.gz "
+            "has no code/inference.py: only an image that serves on its own can run it",
+        )
+    return model_data, {}
+
+
+def _read(ctx: Context, uri: str) -> bytes:
+    bucket, key = split_s3_uri(uri)
+    return bytes(ctx.aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
 def register(
     ctx: Context,
     job_name: str,
     *,
     image: str | None = None,
     content_types: list[str] | None = None,
+    serving_form: Form = "packed",
 ) -> RegisterResult:
     """Register a completed training job's model, applying the stack's quality gate (FAULTS 9)."""
     inputs = {"training_job": job_name, "image": image}
@@ -298,6 +344,9 @@ def register(
         "Rejected" if failures else ("Approved" if gate.auto_approve else "PendingManualApproval")
     )
     metrics_uri = _upload_metrics(ctx, job_name, metrics, lineage)
+    model_data, environment = serving_contract(
+        ctx, job_name, str(model_data), lineage, serving_form
+    )
     image = image or str(job["AlgorithmSpecification"]["TrainingImage"])
     lineage = {**lineage, "training_job": job_name, "image": image}
     arn = _create_package(
@@ -312,6 +361,7 @@ def register(
         + (f"; gate: {'; '.join(failures)}" if failures else ""),
         commit=lineage.get("git_commit"),
         content_types=content_types or ["text/csv"],
+        environment=environment,
     )
     package = describe_package(ctx, arn)
     ctx.event("register.done", f"registered {arn} as {approval}", arn=arn, status=approval)
@@ -409,6 +459,7 @@ def promote(src: Context, dst: Context, ref: str) -> Package:
             description=f"promoted from {src.stack}: {package.arn}",
             commit=package.metadata.get("mlops:git-commit"),
             content_types=package.content_types,
+            environment=package.environment,
         )
     except Exception as exc:
         dst.audit.record("promote", "failed", inputs, error=str(exc))

@@ -44,6 +44,15 @@ class TrainRequest:
     job_name: str | None = None
     instance_type: str | None = None
     """Override of the stack's training instance type."""
+    inference_entry_point: str | None = None
+    """File inside ``source_dir`` holding the serving handlers (``model_fn``, ``input_fn``,
+    ...); default ``inference.py`` when the source has one. Recorded in the lineage, and
+    ``register`` makes it the model's serving contract."""
+
+    def serving_entry_point(self) -> str | None:
+        if self.inference_entry_point is not None or self.source_dir is None:
+            return self.inference_entry_point
+        return "inference.py" if (self.source_dir / "inference.py").is_file() else None
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,13 @@ def validate_request(req: TrainRequest) -> None:
             raise BadInput(
                 f"--entry-point {req.entry_point!r} is not a file in {str(req.source_dir)!r}"
             )
+        serving = req.inference_entry_point
+        if serving is not None and not (req.source_dir / serving).is_file():
+            raise BadInput(
+                f"--inference-entry-point {serving!r} is not a file in {str(req.source_dir)!r}"
+            )
+    elif req.inference_entry_point is not None:
+        raise BadInput("--inference-entry-point needs --source-dir (the code it is part of)")
     for name, uri in req.channels.items():
         if not uri.startswith("s3://"):
             raise BadInput(f"--channel {name}={uri!r}: expected an s3:// URI")
@@ -238,6 +254,7 @@ def _stage(
             "image": req.image,
             "image_digest": image_digest(ctx.aws.ecr, req.image),
             "source_uri": submit_uri,
+            "inference_entry_point": req.serving_entry_point(),
             "training_job": job_name,
         }
         lin_uri = lineage_uri(ctx.outputs.training.output_s3_uri, job_name)

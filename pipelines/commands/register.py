@@ -18,13 +18,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="MIME",
         help="supported content type (default text/csv)",
     )
+    parser.add_argument(
+        "--serving-code",
+        choices=("packed", "s3"),
+        default="packed",
+        help="packed (default): the inference code repacked into model.tar.gz under code/, the "
+        "form that works with network isolation; s3: the container downloads the training "
+        "source tarball (endpoints without network isolation only)",
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     from pipelines.registry import register
 
     ctx = open_context(args, console)
-    result = register(ctx, args.training_job, image=args.image, content_types=args.content_type)
+    result = register(
+        ctx,
+        args.training_job,
+        image=args.image,
+        content_types=args.content_type,
+        serving_form=args.serving_code,
+    )
     arn = result.package.arn if result.package else None
     console.result(result.to_json(), f"registered {arn} as {result.approval_status}")
     return 0

@@ -27,6 +27,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--job-name", help="default: <project>-<environment>-<UTC time>")
     parser.add_argument("--instance-type", help="override the stack's training instance type")
+    parser.add_argument(
+        "--inference-entry-point",
+        metavar="FILE",
+        help="script in --source-dir with the serving handlers (model_fn, input_fn, predict_fn, "
+        "output_fn); default inference.py when there is one",
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -42,6 +48,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         metric_definitions=key_values(args.metric, "--metric"),
         job_name=args.job_name,
         instance_type=args.instance_type,
+        inference_entry_point=args.inference_entry_point,
     )
     result = train(ctx, req)
     metrics = ", ".join(f"{k}={v:g}" for k, v in sorted(result.metrics.items())) or "none"

@@ -75,9 +75,9 @@ def test_sim_clock_sleep_is_compressed(local_cloud: Any) -> None:
         ),
         ("sagemaker", lambda c: c.list_monitoring_schedules(), "sagemaker:ListMonitoringSchedules"),
         (
-            "cloudwatch",
-            lambda c: c.describe_alarm_history(AlarmName="a"),
-            "cloudwatch:DescribeAlarmHistory",
+            "sagemaker-runtime",
+            lambda c: c.invoke_endpoint_async(EndpointName="ep", InputLocation="s3://b/in"),
+            "sagemaker:InvokeEndpointAsync",
         ),
     ],
 )
