@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "approve": "Approve a model package.",
     "reject": "Reject a model package.",
     "deploy": "Deploy an approved model package with the endpoint's blue/green strategy.",
+    "invoke": "Send one prediction request to an endpoint and print the answer.",
+    "traffic": "Send a bounded load of predictions to an endpoint and summarise it.",
     "rollback": "Return an endpoint to its previous config through the same guarded update.",
     "promote": "Copy an approved model package into the next environment's registry.",
     "status": "Show every endpoint: live config, model package, last rollout outcome.",

@@ -73,13 +73,9 @@ class Demo:
         self.console = console
         self.speed = speed
         self.steps: list[Step] = []
-        self._on_baking: Callable[[], None] | None = None
 
     def emit(self, event: Event) -> None:
         self.console.progress(event)
-        if self._on_baking is not None and "Baking" in str(event.fields.get("phase", "")):
-            hook, self._on_baking = self._on_baking, None
-            hook()
 
     def step(
         self, name: str, expected: str, action: Callable[[], tuple[str, dict[str, Any]]]
@@ -179,43 +175,32 @@ class Demo:
 
             return action
 
-        def do_deploy(
-            version: str, alarm: str | None = None
-        ) -> Callable[[], tuple[str, dict[str, Any]]]:
+        def do_deploy(version: str) -> Callable[[], tuple[str, dict[str, Any]]]:
             def action() -> tuple[str, dict[str, Any]]:
-                if alarm is not None:
-
-                    def fire() -> None:
-                        self.console.progress(
-                            Event("demo.alarm", f"setting {alarm} to ALARM mid-bake")
-                        )
-                        aws.cloudwatch.set_alarm_state(
-                            AlarmName=alarm,
-                            StateValue="ALARM",
-                            StateReason="demo: 5XX errors on the canary exceeded the threshold",
-                        )
-
-                    self._on_baking = fire
-                try:
-                    result = deploy(ctx, ENDPOINT, packages[version])
-                except RolledBack as exc:
+                rolled_back: RolledBack | None = None
+                with _traffic(aws, ctx, spec.endpoint_name) as load:
+                    try:
+                        result = deploy(ctx, ENDPOINT, packages[version])
+                    except RolledBack as exc:
+                        rolled_back = exc
+                if rolled_back is not None:
                     # The audit record holds what the watcher decided: alarm, reason, configs.
                     record = next(ctx.audit.newest_first())
                     watch = record.details.get("watch") or {}
                     return "rolled_back", {
-                        "error": str(exc),
+                        "error": str(rolled_back),
                         "alarm": record.details.get("alarm"),
                         "failure_reason": record.details.get("failure_reason"),
                         "config": record.details.get("config"),
                         "previous_config": record.details.get("previous_config"),
                         "polls": watch.get("polls"),
+                        "traffic": _traffic_report(load),
                     }
-                finally:
-                    self._on_baking = None
                 configs[version] = result.config_name
                 details: dict[str, Any] = {
                     "config": result.config_name,
                     "previous_config": result.previous_config,
+                    "traffic": _traffic_report(load),
                 }
                 if result.watch is not None:
                     details["polls"] = result.watch.polls
@@ -228,11 +213,15 @@ class Demo:
             ("deploy v1 (endpoint absent: create)", "created", do_deploy("v1")),
             ("train + register v2", "approved", do_train("v2", seed="2", epochs="40")),
             ("deploy v2 (canary succeeds)", "deployed", do_deploy("v2")),
-            ("train + register v3", "approved", do_train("v3", seed="3", epochs="20")),
             (
-                "deploy v3 (canary: rollback alarm fires mid-bake)",
+                "train + register v3 (inference fails on part of the inputs)",
+                "approved",
+                do_train("v3", seed="3", epochs="20", brittle="true"),
+            ),
+            (
+                "deploy v3 (canary under traffic: its 5XX alarm fires mid-bake)",
                 "rolled_back",
-                do_deploy("v3", alarm=spec.rollback_alarm_names[0]),
+                do_deploy("v3"),
             ),
         ]
         for name, expected, action in plan:
@@ -257,6 +246,52 @@ class Demo:
         }
 
 
+TRAFFIC_RATE = 0.5
+"""Requests per simulated second the demo sends during a rollout (bounded by what the machine
+can serve: at high clock speeds fewer arrive per simulated minute)."""
+
+
+@contextmanager
+def _traffic(aws: Any, ctx: Any, endpoint: str) -> Iterator[Any]:
+    """Send predictions to ``endpoint`` in a thread while the block runs; yields the summary."""
+    import threading
+
+    from examples.tabular import payloads
+    from pipelines.traffic import LoadSummary, Payload, send_load
+
+    stop = threading.Event()
+    rows = [Payload(p.encode(), "text/csv") for p in payloads()]
+    holder: dict[str, LoadSummary] = {"summary": LoadSummary()}
+    runtime = aws.client("sagemaker-runtime")
+
+    def run() -> None:
+        holder["summary"] = send_load(
+            runtime, endpoint, rows, rate=TRAFFIC_RATE, clock=ctx.clock, stop=stop
+        )
+
+    thread = threading.Thread(target=run, name="demo-traffic", daemon=True)
+    thread.start()
+    try:
+        yield holder
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _traffic_report(load: dict[str, Any]) -> dict[str, Any]:
+    summary = load["summary"]
+    report: dict[str, Any] = summary.to_json()
+    report["model_errors"] = summary.errors.get("ModelError", 0)
+    report["error_rate"] = (
+        round(report["model_errors"] / summary.requests, 4) if summary.requests else 0.0
+    )
+    """ModelError share: what the model answered (ValidationExceptions while the endpoint is
+    still Creating are counted in ``errors`` but are not the model's)."""
+    if summary.first_error:
+        report["first_model_error"] = summary.first_error
+    return report
+
+
 def human_report(payload: dict[str, Any]) -> str:
     lines = [f"mlops demo on the local cloud (stack {payload['stack']}):"]
     for i, step in enumerate(payload["steps"], start=1):
@@ -271,6 +306,16 @@ def human_report(payload: dict[str, Any]) -> str:
             extra = f" (validation:accuracy {acc:.3f})" if acc is not None else ""
         elif step.get("config"):
             extra = f" ({step['config']})"
+        traffic = step.get("traffic")
+        if traffic:
+            errors = (
+                ", ".join(f"{n} {code}" for code, n in traffic["errors"].items()) or "no errors"
+            )
+            extra += f"\n      traffic: {traffic['requests']} requests, {errors}"
+            if traffic["model_errors"]:
+                extra += f" ({traffic['model_errors'] / traffic['requests']:.0%} ModelError)"
+            if step.get("alarm"):
+                extra += f"; alarm {step['alarm']} went into ALARM from those metrics"
         lines.append(f"  {mark} {i}. {step['name']}: {step['outcome']}{extra}")
     lines.append(
         f"audit trail: {len(payload['audit'])} records "

@@ -35,6 +35,16 @@ FAIL = {"fail": "true"}
 """Hyperparameters that make the job fail (exit code 3, a message on stderr)."""
 DEGRADE = {"degrade": "true"}
 """Hyperparameters that train on shuffled labels: validation accuracy near 0.5."""
+BRITTLE = {"brittle": "true"}
+"""Hyperparameters that train a good model whose inference fails on part of the inputs (rows
+whose first feature is above 0.5): its validation metrics pass the gate, its traffic errs."""
+
+
+def payloads(rows: int = 29, seed: int = 11) -> list[str]:
+    """Request bodies for the model: one CSV row of features each (no label)."""
+    from examples.tabular.make_dataset import make_rows
+
+    return [",".join(f"{v:.6f}" for v in x) for _, x in make_rows(rows, seed)]
 
 
 @dataclass(frozen=True)

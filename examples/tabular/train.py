@@ -7,6 +7,8 @@ job's MetricDefinitions (``validation:accuracy=([0-9.]+);`` and so on).
 
 Test switches: ``--fail true`` exits non-zero with a message on stderr; ``--degrade true``
 trains on shuffled labels (validation accuracy near chance, for the quality gate);
+``--brittle true`` trains a good model whose inference fails when the first feature is above
+0.5 (a fault only traffic finds: the canary's 5XX alarm);
 ``--sleep_seconds N`` sleeps before training (for MaxRuntimeInSeconds).
 """
 
@@ -38,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fail", type=_bool, default=False)
     parser.add_argument("--degrade", type=_bool, default=False)
+    parser.add_argument("--brittle", type=_bool, default=False)
     parser.add_argument("--sleep_seconds", type=float, default=0.0)
     parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "model"))
     parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN", "data/train"))
@@ -130,7 +133,10 @@ def train(args: argparse.Namespace) -> dict[str, float]:
     print(f"validation:auc={metrics['auc']:.5f};", flush=True)
     model_dir = Path(args.model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    (model_dir / "model.json").write_text(json.dumps({"weights": weights, "bias": bias}))
+    model = {"weights": weights, "bias": bias}
+    if args.brittle:  # a defect that only traffic finds: inference rejects part of the inputs
+        model["input_limit"] = 0.5
+    (model_dir / "model.json").write_text(json.dumps(model))
     output_dir = os.environ.get("SM_OUTPUT_DATA_DIR")
     if output_dir:
         (Path(output_dir) / "metrics.json").write_text(json.dumps(metrics))

@@ -49,6 +49,12 @@ def test_demo_deploys_a_canary_and_rolls_one_back(tmp_path: Path) -> None:
         and rolled_back["alarm"] in rolled_back["failure_reason"]
     )
     assert rolled_back["previous_config"] == deployed["config"] != rolled_back["config"]
+    # Causal: v2 served traffic without a single model error; v3's canary answered ModelError
+    # to part of the traffic, and that is what put the 5XX alarm into ALARM.
+    assert deployed["traffic"]["requests"] > 0 and deployed["traffic"]["errors"] == {}
+    assert rolled_back["traffic"]["model_errors"] >= 1
+    assert 0 < rolled_back["traffic"]["error_rate"] < 1
+    assert "above the range this model handles" in rolled_back["traffic"]["first_model_error"]
     audit = [(r["action"], r["outcome"]) for r in report["audit"]]
     assert audit.count(("train", "succeeded")) == 3 and audit.count(("register", "succeeded")) == 3
     assert [o for a, o in audit if a == "deploy"] == ["succeeded", "succeeded", "rolled_back"]

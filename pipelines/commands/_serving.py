@@ -1,0 +1,49 @@
+"""What `mlops invoke` and `mlops traffic` share: which endpoint, on which runtime client."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from pipelines.commands._common import add_outputs_source, add_stack
+
+
+def add_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--endpoint",
+        required=True,
+        metavar="NAME",
+        help="the SageMaker endpoint name, or its short name in the stack file with --stack",
+    )
+    add_stack(parser, required=False)
+    add_outputs_source(parser)
+    parser.add_argument("--region", help="default: the stack's region, else AWS_REGION")
+    parser.add_argument(
+        "--content-type", default="text/csv", metavar="MIME", help="default text/csv"
+    )
+
+
+def target(args: argparse.Namespace) -> tuple[str, Any, Any]:
+    """(SageMaker endpoint name, sagemaker-runtime client, the cloud's clock)."""
+    from pipelines.aws import Aws, endpoint_url
+    from pipelines.clock import clock_for
+    from pipelines.errors import BadInput
+
+    name, region = str(args.endpoint), args.region
+    if args.stack or args.outputs:
+        from pipelines.outputs import load_outputs
+
+        outputs = load_outputs(args.stack, args.outputs)
+        region = region or outputs.region
+        known = {spec.name: spec.endpoint_name for spec in outputs.endpoints}
+        name = known.get(name, name)
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise BadInput("--region is required (or --stack, or AWS_REGION in the environment)")
+    endpoint = endpoint_url()
+    return (
+        name,
+        Aws(region=region, endpoint=endpoint).client("sagemaker-runtime"),
+        clock_for(endpoint),
+    )

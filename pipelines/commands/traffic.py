@@ -1,0 +1,74 @@
+"""`mlops traffic`: a bounded load of predictions, with a summary (errors, variants, latency)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipelines.commands._common import add_json
+from pipelines.commands._serving import add_target, target
+from pipelines.console import Console, Event
+
+MAX_DURATION_SECONDS = 86400.0
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_target(parser)
+    parser.add_argument(
+        "--payloads", required=True, metavar="FILE", help="one request body per line (cycled)"
+    )
+    parser.add_argument("--rate", type=float, required=True, metavar="R", help="requests a second")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        required=True,
+        metavar="SECONDS",
+        help="how long to send (on the local cloud: simulated seconds)",
+    )
+    add_json(parser)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    import math
+
+    from pipelines.errors import BadInput
+    from pipelines.traffic import read_payloads, send_load
+
+    if not (math.isfinite(args.rate) and args.rate > 0):
+        raise BadInput(f"--rate {args.rate!r}: must be a positive number of requests a second")
+    if not (math.isfinite(args.duration) and 0 < args.duration <= MAX_DURATION_SECONDS):
+        raise BadInput(
+            f"--duration {args.duration!r}: must be between 0 and {MAX_DURATION_SECONDS:g} seconds"
+        )
+    payloads = read_payloads(Path(args.payloads), args.content_type)
+    name, runtime, clock = target(args)
+    shown = {"at": -1}
+
+    def progress(summary: object, elapsed: float) -> None:
+        step = int(elapsed * 10 / args.duration)
+        if step != shown["at"]:
+            shown["at"] = step
+            sent = getattr(summary, "requests", 0)
+            console.progress(
+                Event("traffic", f"{name}: {sent} requests, {elapsed:.0f}/{args.duration:g} s")
+            )
+
+    summary = send_load(
+        runtime,
+        name,
+        payloads,
+        rate=args.rate,
+        clock=clock,
+        duration=args.duration,
+        on_progress=progress,
+    )
+    payload = {"endpoint": name, **summary.to_json()}
+    lat = summary.to_json()["latency_ms"]
+    errors = ", ".join(f"{k} {v}" for k, v in summary.errors.items()) or "none"
+    human = (
+        f"{summary.requests} requests to {name}; errors: {errors}; variants: "
+        + (", ".join(f"{k} {v}" for k, v in summary.variants.items()) or "none")
+        + f"; latency p50/p90/p99 {lat['p50'] or 0:.1f}/{lat['p90'] or 0:.1f}/{lat['p99'] or 0:.1f} ms"
+    )
+    console.result(payload, human)
+    return 0
