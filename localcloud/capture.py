@@ -3,7 +3,8 @@
 Per the serving fleet's EndpointConfig ``DataCaptureConfig``: ``InitialSamplingPercentage``
 of the invocations (an exact share, not a coin flip: 20 % is every fifth), ``Input`` and/or
 ``Output`` (``CaptureOptions``), ``CsvContentTypes`` / ``JsonContentTypes`` telling which
-bodies are written as text (``CSV`` / ``JSON``) rather than ``BASE64``. Records are batched
+bodies are written as text (``CSV`` / ``JSON``); everything else (and everything when the
+config has no ``CaptureContentTypeHeader``) is ``BASE64``, as SageMaker does. Records are batched
 per endpoint, variant and hour into files under
 ``{DestinationS3Uri}/{EndpointName}/{VariantName}/yyyy/mm/dd/hh/{mm-ss-fff}-{uuid}.jsonl``;
 a batch is written once it holds ``BATCH_RECORDS`` or is ``BATCH_SECONDS`` (simulated) old,
@@ -25,8 +26,6 @@ from localcloud.clock import to_datetime
 
 BATCH_RECORDS = 500
 BATCH_SECONDS = 60.0
-DEFAULT_CSV = ("text/csv",)
-DEFAULT_JSON = ("application/json",)
 
 
 @dataclass
@@ -81,11 +80,11 @@ class CaptureBuffer:
 def encoding(content_type: str, config: dict[str, Any]) -> str:
     header = config.get("CaptureContentTypeHeader") or {}
     kind = content_type.split(";", 1)[0].strip().lower()
-    if kind in [t.lower() for t in header.get("CsvContentTypes") or DEFAULT_CSV]:
+    if kind in [t.lower() for t in header.get("CsvContentTypes") or ()]:
         return "CSV"
-    if kind in [t.lower() for t in header.get("JsonContentTypes") or DEFAULT_JSON]:
+    if kind in [t.lower() for t in header.get("JsonContentTypes") or ()]:
         return "JSON"
-    return "BASE64"
+    return "BASE64"  # SageMaker's default when no header lists the content type
 
 
 def _payload(body: bytes, content_type: str, mode: str, config: dict[str, Any]) -> dict[str, Any]:

@@ -180,6 +180,8 @@ class LocalCloudApp:
                     return error_response(call, exc)
                 except Exception as exc:  # moto's own validation, or a bug of ours: loudly
                     return error_response(call, _service_error(exc) or _internal(call, exc))
+                if call.operation in ("CreateEndpoint", "UpdateEndpoint"):
+                    self.invocations.provision(ctx, str(json.loads(body or b"{}")["EndpointName"]))
                 if result is not None:
                     return json_response(result)
             response = self._moto(environ, call)

@@ -41,27 +41,31 @@ def unreachable_code(model: Any) -> str | None:
     return None
 
 
-def _extract(data: bytes, into: Path) -> None:
+def _extract(data: bytes, into: Path, what: str) -> None:
     into.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-        tar.extractall(into, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            tar.extractall(into, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise ValueError(f"{what} is not a readable tar.gz archive ({exc})") from None
 
 
 def prepare(s3: Any, model: Any, into: Path) -> Bundle:
-    """Download and unpack ``model`` under ``into``; raise ``ValueError`` when it has no code."""
+    """Download and unpack ``model`` under ``into``; ``ValueError`` (or ``FileNotFoundError``)
+    says why a container could not serve it."""
     spec = container(model)
     env = spec.get("Environment") or {}
     model_dir = into / "model"
     url = spec.get("ModelDataUrl")
     if url:
-        _extract(s3io.read(s3, str(url)), model_dir)
+        _extract(s3io.read(s3, str(url)), model_dir, f"the model data {url}")
     else:
         model_dir.mkdir(parents=True, exist_ok=True)
     program = env.get("SAGEMAKER_PROGRAM")
     submit = str(env.get("SAGEMAKER_SUBMIT_DIRECTORY", ""))
     if program and submit.startswith("s3://"):
         code_dir = into / "code"
-        _extract(s3io.read(s3, submit), code_dir)
+        _extract(s3io.read(s3, submit), code_dir, f"SAGEMAKER_SUBMIT_DIRECTORY {submit}")
     elif program:
         code_dir = model_dir / "code" if submit in ("", PACKED_DIRECTORY) else Path(submit)
     elif (model_dir / "code" / "inference.py").is_file():

@@ -16,6 +16,7 @@ NotImplemented.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from urllib.parse import unquote
 from localcloud import capture, metrics
 from localcloud.clock import SimClock
 from localcloud.context import Context, account_for, s3_backend
+from localcloud.endpoints import Variant
 from localcloud.serving import bundle
 from localcloud.serving.pool import Reply, Worker, WorkerFailed
 from localcloud.state import CloudState
@@ -159,23 +161,36 @@ class Invocations:
         routed = Routed(
             ctx, name, variant.name, variant.config_name, variant.instance_count, None, None
         )
-        key = (ctx.account_id, ctx.region, name, variant.name, variant.model_name)
+        try:
+            routed.worker = self._worker(ctx, name, variant)
+        except (ValueError, FileNotFoundError) as exc:
+            routed.failure = str(exc)
+        return routed
+
+    def _worker(self, ctx: Context, endpoint: str, variant: Variant) -> Worker:
+        """The fleet's model process (unpacked on first use; holding the lock)."""
+        key = (ctx.account_id, ctx.region, endpoint, variant.name, variant.model_name)
         worker = self.state.workers.get(key)
         if worker is None:
             model = ctx.sagemaker()._models.get(variant.model_name)
             into = self.state.workdir / "serving" / "-".join(key).replace("/", "_")
-            try:
-                if model is None:
-                    raise ValueError(f"model {variant.model_name} does not exist")
-                laid_out = bundle.prepare(s3_backend(ctx.account_id, ctx.region), model, into)
-            except (ValueError, FileNotFoundError) as exc:
-                routed.failure = str(exc)
-                return routed
+            if model is None:
+                raise ValueError(f"model {variant.model_name} does not exist")
+            laid_out = bundle.prepare(s3_backend(ctx.account_id, ctx.region), model, into)
             env = {**os.environ, **self.state.cloud_env, "PYTHONDONTWRITEBYTECODE": "1"}
             worker = Worker(laid_out, into / "container.log", env)
             self.state.workers[key] = worker
-        routed.worker = worker
-        return routed
+        return worker
+
+    def provision(self, ctx: Context, endpoint: str) -> None:
+        """After CreateEndpoint / UpdateEndpoint: load every new fleet's model in the background
+        (holding the lock), as SageMaker starts the containers while the fleet is Creating."""
+        record = self.state.endpoints.get((ctx.account_id, ctx.region, endpoint))
+        if record is None:
+            return
+        for variant in [*record.variants, *(record.update.variants if record.update else [])]:
+            with contextlib.suppress(ValueError, FileNotFoundError):  # the first request says why
+                self._worker(ctx, endpoint, variant).warm_up()
 
 
 def _model_error(call: Call, routed: Routed, reply: Reply) -> Response:

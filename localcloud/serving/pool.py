@@ -95,10 +95,7 @@ class Worker:
     ) -> Reply:
         """One request; ``WorkerFailed`` when the process failed (it is restarted next time)."""
         with self.lock:
-            if self.proc is None or self.proc.poll() is not None:
-                self.proc = None
-                self.proc = self._start()
-            proc = self.proc
+            proc = self._running()
             assert proc.stdin is not None
             try:
                 write_frame(proc.stdin, {"content_type": content_type, "accept": accept}, body)  # type: ignore[arg-type]
@@ -113,6 +110,27 @@ class Worker:
             message=str(header.get("message", "")),
             model_latency_us=int(header.get("model_latency_us", 0)),
         )
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        """The process, started (and the model loaded) if it is not running (holding the lock)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = None
+            self.proc = self._start()
+        return self.proc
+
+    def warm_up(self) -> None:
+        """Start the process and load the model in the background, as SageMaker does while a
+        fleet is provisioned: the first request does not pay for it. A failure is reported by
+        the first request (which tries again)."""
+
+        def start() -> None:
+            with self.lock:
+                try:
+                    self._running()
+                except WorkerFailed:
+                    self.proc = None
+
+        threading.Thread(target=start, name="model-warm-up", daemon=True).start()
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

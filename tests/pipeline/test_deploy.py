@@ -61,11 +61,36 @@ def test_absent_endpoint_is_created_with_the_serving_spec(live_stack: Any) -> No
     model = stack.sm().describe_model(ModelName=variant["ModelName"])
     assert model["EnableNetworkIsolation"] is True
     assert model["ExecutionRoleArn"] == spec.execution_role_arn
+    # The serving contract travels with the Model: the packed code, and the endpoint serves it.
+    assert model["PrimaryContainer"]["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == (
+        "/opt/ml/model/code"
+    )
+    answer = stack.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=spec.endpoint_name, Body=b"1,2\n3,4", ContentType="text/csv"
+    )
+    assert answer["Body"].read() == b"[0.9, 0.9]"
     tags = {
         t["Key"]: t["Value"] for t in stack.sm().list_tags(ResourceArn=d["EndpointArn"])["Tags"]
     }
     assert tags["mlops:stack"] == "test" and tags["mlops:model-package"] == stack.v1
     assert result.config_name.startswith(f"{spec.endpoint_name}-p1-")
+
+
+def test_a_package_with_s3_code_is_refused_for_an_isolated_endpoint(stack: Any) -> None:
+    """Under network isolation the container cannot download an S3 source tarball: refused
+    before any call that changes anything (the endpoint would fail its health check)."""
+    from pipelines.deploy import deploy
+    from pipelines.errors import BadInput
+    from pipelines.registry import register
+
+    job = stack.train()
+    package = register(stack.ctx, job.job_name, serving_form="s3").package
+    assert package is not None
+    with pytest.raises(BadInput, match="network isolation") as refused:
+        deploy(stack.ctx, "churn", package.arn)
+    assert "--serving-code packed" in str(refused.value)
+    assert _models(stack) == [] and _configs(stack) == []
+    assert _outcomes(stack) == ["refused"]
 
 
 def test_canary_update_is_deployed_and_the_previous_config_kept(live_stack: Any) -> None:

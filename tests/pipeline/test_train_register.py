@@ -91,7 +91,8 @@ def test_register_attaches_metrics_and_lineage_and_auto_approves(stack: Any) -> 
     assert package.metadata["mlops:training-job"] == job.job_name
     assert package.metadata["mlops:git-commit"].startswith(job.lineage["git_commit"][:40])
     assert package.metadata["mlops:data:train"].startswith("sha256:")
-    assert package.model_data_url == job.model_data_url
+    # the training artifact, repacked with its inference code (the default serving contract)
+    assert package.model_data_url == job.model_data_url.replace("/output/", "/serving/")
     raw = stack.sm().describe_model_package(ModelPackageName=package.arn)
     metrics_uri = raw["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     bucket, key = metrics_uri[5:].split("/", 1)
@@ -158,3 +159,39 @@ def test_a_malformed_quality_gate_is_a_contract_error_naming_the_field(make_stac
     job = stack.train()
     with pytest.raises(ContractError, match=r"quality_gate\.thresholds\.validation:accuracy"):
         register(stack.ctx, job.job_name)
+
+
+def test_register_packs_the_inference_code_into_the_model(stack: Any) -> None:
+    """The default serving contract works under network isolation: code/ inside model.tar.gz
+    and SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code (what the SageMaker SDK repacks)."""
+    from pipelines.registry import register
+    from pipelines.serving_code import members
+
+    job = stack.train()
+    assert job.lineage["inference_entry_point"] == "inference.py"
+    package = register(stack.ctx, job.job_name).package
+    assert package is not None
+    assert package.environment == {
+        "SAGEMAKER_PROGRAM": "inference.py",
+        "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+        "SAGEMAKER_REGION": stack.outputs.region,
+    }
+    assert package.model_data_url is not None
+    assert package.model_data_url.endswith(f"{job.job_name}/serving/model.tar.gz")
+    bucket, key = package.model_data_url[len("s3://") :].split("/", 1)
+    packed = stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert {"model.json", "code/inference.py", "code/train.py"} <= set(members(packed))
+    described = stack.sm().describe_model_package(ModelPackageName=package.arn)
+    container = described["InferenceSpecification"]["Containers"][0]
+    assert container["Environment"] == package.environment
+
+
+def test_register_can_name_the_s3_source_instead(stack: Any) -> None:
+    from pipelines.registry import register
+
+    job = stack.train()
+    package = register(stack.ctx, job.job_name, serving_form="s3").package
+    assert package is not None
+    assert package.model_data_url == job.model_data_url
+    assert package.environment["SAGEMAKER_SUBMIT_DIRECTORY"] == job.lineage["source_uri"]
+    assert package.environment["SAGEMAKER_PROGRAM"] == "inference.py"
