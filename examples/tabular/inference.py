@@ -32,7 +32,9 @@ def predict_fn(data: list[list[float]], model: Model) -> list[float]:
     limit = model.get("input_limit")
     for x in data:
         if limit is not None and x[0] > limit:
-            raise ValueError(f"feature 0 is {x[0]:g}, above the range this model handles ({limit:g})")
+            raise ValueError(
+                f"feature 0 is {x[0]:g}, above the range this model handles ({limit:g})"
+            )
         z = sum(w * v for w, v in zip(model["weights"], x, strict=True)) + model["bias"]
         out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
     return out
