@@ -41,6 +41,7 @@ def create_endpoint_config(ctx: Context, params: dict[str, Any]) -> dict[str, An
             f'"{ctx.arn("endpoint-config", name)}".'
         )
     variants = params.get("ProductionVariants") or []
+    _unique_variants([v.get("VariantName") for v in variants], "ProductionVariants")
     allowed = production_variant_instance_types()
     stand_ins = copy.deepcopy(variants)
     for index, (variant, stand_in) in enumerate(zip(variants, stand_ins, strict=True)):
@@ -160,6 +161,44 @@ def delete_model_package_group_policy(ctx: Context, params: dict[str, Any]) -> d
     return {}
 
 
+def _unique_variants(names: list[Any], field: str) -> None:
+    duplicates = sorted({str(n) for n in names if names.count(n) > 1})
+    if duplicates:
+        raise validation(
+            f"The variant name(s) [{', '.join(duplicates)}] in {field} are not unique within "
+            "the request."
+        )
+
+
+def describe_model_package(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """moto's answer plus ``ModelPackageName`` (required in botocore's output shape: the group
+    name for a versioned package)."""
+    package = ctx.sagemaker().describe_model_package(params["ModelPackageName"])
+    result: dict[str, Any] = package.gen_response_object()
+    result.setdefault(
+        "ModelPackageName", package.model_package_group_name or package.model_package_name
+    )
+    return result
+
+
+def describe_model_package_group(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """moto's answer plus ``CreatedBy`` (required in botocore's output shape)."""
+    group = ctx.sagemaker().describe_model_package_group(params["ModelPackageGroupName"])
+    result: dict[str, Any] = group.gen_response_object()
+    result.setdefault("CreatedBy", group.created_by)
+    return result
+
+
+def stamp_created(ctx: Context, params: dict[str, Any], response: dict[str, Any]) -> None:
+    """moto stamps new packages and groups with the wall clock; every other time the local
+    cloud shows (training, endpoints) is simulated."""
+    backend, now = ctx.sagemaker(), ctx.clock.now_datetime()
+    arn = response.get("ModelPackageArn") or response.get("ModelPackageGroupArn")
+    for item in [*backend.model_packages.values(), *backend.model_package_groups.values()]:
+        if item.arn == arn:
+            item.creation_time = now
+
+
 def _delete_endpoint(ctx: Context, params: dict[str, Any]) -> None:
     endpoints.delete_endpoint(ctx, params)
     return None
@@ -172,12 +211,27 @@ def _snake(name: str) -> str:
     return out
 
 
+def _update_weights(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    desired = params.get("DesiredWeightsAndCapacities") or []
+    _unique_variants([d.get("VariantName") for d in desired], "DesiredWeightsAndCapacities")
+    return endpoints.update_weights(ctx, params)
+
+
+PostHook = Callable[[Context, dict[str, Any], dict[str, Any]], None]
+POST_HOOKS: dict[str, PostHook] = {
+    "CreateModelPackage": stamp_created,
+    "CreateModelPackageGroup": stamp_created,
+}
+"""Run after moto answered the operation (successfully): ``(context, request, response)``."""
+
 HANDLERS: dict[str, Handler] = {
+    "DescribeModelPackage": describe_model_package,
+    "DescribeModelPackageGroup": describe_model_package_group,
     "CreateEndpointConfig": create_endpoint_config,
     "CreateModel": create_model,
     "CreateEndpoint": endpoints.create_endpoint,
     "UpdateEndpoint": endpoints.update_endpoint,
-    "UpdateEndpointWeightsAndCapacities": endpoints.update_weights,
+    "UpdateEndpointWeightsAndCapacities": _update_weights,
     "DeleteEndpoint": _delete_endpoint,
     "CreateTrainingJob": training.create_training_job,
     "StopTrainingJob": training.stop_training_job,

@@ -35,7 +35,7 @@ from localcloud.clock import SimClock
 from localcloud.context import Context, account_for
 from localcloud.endpoints import arm_fault
 from localcloud.s3policy import enforce_unconditional_statements
-from localcloud.sagemaker_ops import HANDLERS
+from localcloud.sagemaker_ops import HANDLERS, POST_HOOKS
 from localcloud.serving import invoke
 from localcloud.state import CloudState, InjectedError
 from localcloud.wire import (
@@ -185,6 +185,10 @@ class LocalCloudApp:
                 if result is not None:
                     return json_response(result)
             response = self._moto(environ, call)
+            hook = POST_HOOKS.get(call.operation or "") if call.service == "sagemaker" else None
+            if hook is not None and response[0] < 300 and call.protocol == "json":
+                ctx = Context(account_for(call.access_key), call.region, self.clock, self.state)
+                hook(ctx, json.loads(body or b"{}"), json.loads(response[2] or b"{}"))
             if call.service == "cloudwatch" and response[0] < 300:
                 ctx = Context(account_for(call.access_key), call.region, self.clock, self.state)
                 restamp(ctx.cloudwatch(), self.clock.now())

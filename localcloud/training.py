@@ -120,9 +120,11 @@ class TrainingRun:
 
     # -- state --------------------------------------------------------------------------
     def _phase(self, status: str, start: float, message: str) -> None:
-        if self.transitions and self.transitions[-1]["Status"] == status:
+        """Enter ``status`` at ``start``: once, in order, never before the last phase began."""
+        if any(t["Status"] == status for t in self.transitions):
             return
         if self.transitions:
+            start = max(start, from_datetime(self.transitions[-1]["StartTime"]))
             self.transitions[-1]["EndTime"] = to_datetime(start)
         self.transitions.append(
             {"Status": status, "StartTime": to_datetime(start), "StatusMessage": message}
@@ -206,7 +208,8 @@ class TrainingRun:
         message: str = "",
     ) -> None:
         self._phase(secondary, at, failure or message)
-        self.transitions[-1]["EndTime"] = to_datetime(at)
+        last = self.transitions[-1]
+        last["EndTime"] = max(last["StartTime"], to_datetime(at))
         job.training_job_status, job.secondary_status = status, secondary
         if failure is not None:
             job.failure_reason = failure

@@ -297,3 +297,51 @@ def test_tags_on_pipeline_created_resources(local_cloud: Any) -> None:
         assert tags["mlops:managed-by"] == "pipeline"
     endpoint_tags = {t["Key"] for t in sm.list_tags(ResourceArn=arns["endpoint"])["Tags"]}
     assert endpoint_tags == {"mlops:stack", "mlops:managed-by"}
+
+
+def test_a_validation_error_inside_our_handlers_is_a_400_answered_once(local_cloud: Any) -> None:
+    """CreateEndpointConfig naming an unknown model fails in moto's backend, called from our
+    handler: a 400 ValidationException, not a 500 that every client retries five times."""
+    sm = local_cloud.client("sagemaker")
+    calls: list[str] = []
+    sm.meta.events.register("before-send.sagemaker.*", lambda **kw: calls.append("sent"))
+    with pytest.raises(ClientError) as refused:
+        sm.create_endpoint_config(
+            EndpointConfigName="cfg",
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "no-such-model",
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.g5.xlarge",
+                }
+            ],
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "no-such-model" in refused.value.response["Error"]["Message"]
+    assert calls == ["sent"]
+
+
+def test_duplicate_variant_names_are_refused(local_cloud: Any) -> None:
+    from tests.localcloud.helpers import in_service_endpoint, put_model
+
+    put_model(local_cloud, "m-dup")
+    sm = local_cloud.client("sagemaker")
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": "m-dup",
+        "InitialInstanceCount": 1,
+        "InstanceType": "ml.g5.xlarge",
+    }
+    with pytest.raises(ClientError) as config:
+        sm.create_endpoint_config(EndpointConfigName="dup", ProductionVariants=[variant, variant])
+    assert config.value.response["Error"]["Code"] == "ValidationException"
+    assert "not unique" in config.value.response["Error"]["Message"]
+    in_service_endpoint(local_cloud)
+    weights = [{"VariantName": "AllTraffic", "DesiredWeight": 1.0}] * 2
+    with pytest.raises(ClientError) as update:
+        sm.update_endpoint_weights_and_capacities(
+            EndpointName="ep", DesiredWeightsAndCapacities=weights
+        )
+    assert "not unique" in update.value.response["Error"]["Message"]

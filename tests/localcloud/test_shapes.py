@@ -94,3 +94,53 @@ def test_configs_models_and_lists_fit_their_output_shapes(local_cloud: Any) -> N
     assert_fits(sm, "ListEndpoints", sm.list_endpoints())
     assert_fits(sm, "ListEndpointConfigs", sm.list_endpoint_configs())
     assert_fits(sm, "ListModels", sm.list_models())
+
+
+def test_model_packages_and_groups_fit_the_output_shapes_with_simulated_times(
+    local_cloud: Any,
+) -> None:
+    """DescribeModelPackage carries ModelPackageName, DescribeModelPackageGroup CreatedBy (both
+    required by botocore); their CreationTime is on the simulated clock like training times."""
+    sm = local_cloud.client("sagemaker")
+    before = local_cloud.clock.now()
+    group = sm.create_model_package_group(ModelPackageGroupName="g-shapes")
+    arn = sm.create_model_package(
+        ModelPackageGroupName="g-shapes",
+        InferenceSpecification={
+            "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/m.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus="PendingManualApproval",
+    )["ModelPackageArn"]
+    package = sm.describe_model_package(ModelPackageName=arn)
+    assert package["ModelPackageName"] == "g-shapes"
+    assert_fits(sm, "DescribeModelPackage", package)
+    described = sm.describe_model_package_group(ModelPackageGroupName="g-shapes")
+    assert described["ModelPackageGroupArn"] == group["ModelPackageGroupArn"]
+    assert_fits(sm, "DescribeModelPackageGroup", described)
+    for created in (package["CreationTime"], described["CreationTime"]):
+        assert before - 1 <= created.timestamp() <= local_cloud.clock.now() + 1
+
+
+def test_alarm_history_fits_the_output_shape(local_cloud: Any) -> None:
+    cw = local_cloud.client("cloudwatch")
+    cw.put_metric_alarm(
+        AlarmName="shape-alarm",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocations",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    assert cw.describe_alarms(AlarmNames=["shape-alarm"])["MetricAlarms"][0]["StateValue"] == (
+        "INSUFFICIENT_DATA"  # as CloudWatch starts an alarm (moto says OK)
+    )
+    cw.set_alarm_state(AlarmName="shape-alarm", StateValue="ALARM", StateReason="test")
+    history = cw.describe_alarm_history(AlarmName="shape-alarm")
+    assert [i["HistorySummary"] for i in history["AlarmHistoryItems"]] == [
+        "Alarm updated from INSUFFICIENT_DATA to ALARM"
+    ]
+    assert_fits(cw, "DescribeAlarmHistory", history)

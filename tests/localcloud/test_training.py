@@ -208,3 +208,33 @@ def test_a_volume_key_is_refused_for_local_nvme_instance_types(
         },
     )
     assert wait_job(sm, "ebs-key")["ResourceConfig"]["VolumeKmsKeyId"] == key
+
+
+@pytest.mark.parametrize(
+    ("hyper", "final"), [({}, "Completed"), ({"sleep_seconds": "30"}, "Stopped")]
+)
+def test_secondary_status_transitions_are_ordered_once_each_and_only_grow(
+    local_cloud: Any, hyper: dict[str, str], final: str
+) -> None:
+    """Every poll's SecondaryStatusTransitions is a prefix-compatible, ordered list of distinct
+    statuses whose EndTime is never before its StartTime (a stopped job included)."""
+    sm = start_job(local_cloud, "transitions", max_runtime=1 if hyper else 3600, **hyper)
+    seen: list[list[tuple[str, Any]]] = []
+    while True:
+        job = sm.describe_training_job(TrainingJobName="transitions")
+        transitions = job["SecondaryStatusTransitions"]
+        statuses = [t["Status"] for t in transitions]
+        assert len(statuses) == len(set(statuses)), statuses
+        starts = [t["StartTime"] for t in transitions]
+        assert starts == sorted(starts)
+        for t in transitions:
+            assert "EndTime" not in t or t["EndTime"] >= t["StartTime"], t
+        now = [(t["Status"], t["StartTime"]) for t in transitions]
+        if seen:
+            assert now[: len(seen[-1])] == seen[-1]  # earlier entries never change or vanish
+        seen.append(now)
+        if job["TrainingJobStatus"] in ("Completed", "Failed", "Stopped"):
+            break
+        time.sleep(0.02)
+    assert job["TrainingJobStatus"] == final
+    assert seen[-1][-1][0] == ("Completed" if final == "Completed" else "MaxRuntimeExceeded")
