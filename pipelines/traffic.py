@@ -2,8 +2,8 @@
 
 ``invoke`` sends one request and returns what the endpoint answered (``ModelError`` and
 ``ValidationException`` as an ``Answer`` with the status, not an exception, so a load run
-counts them). ``send_load`` paces requests at ``rate`` a second of the context's clock
-(simulated on the local cloud) for ``duration`` seconds or until ``stop`` is set, cycling
+counts them). ``send_load`` sends ``rate × duration`` requests paced at ``rate`` a second of the
+context's clock (simulated on the local cloud), or sends until ``stop`` is set, cycling
 through the payloads; its summary counts requests, errors by code and variants, with latency
 percentiles.
 """
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.aws import aws_call
 from pipelines.clock import Clock
 from pipelines.errors import BadInput
 
@@ -52,15 +53,15 @@ class Answer:
         return out
 
 
-def read_payloads(path: Path, content_type: str) -> list[Payload]:
+def read_payloads(path: Path, content_type: str, flag: str = "--payloads") -> list[Payload]:
     """One payload per non-empty line of ``path`` (CSV rows or JSON documents)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"--payloads {str(path)!r}: cannot read it as UTF-8 text ({exc})") from None
+        raise BadInput(f"{flag} {str(path)!r}: cannot read it as UTF-8 text ({exc})") from None
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
-        raise BadInput(f"--payloads {str(path)!r}: no payloads (one per non-empty line)")
+        raise BadInput(f"{flag} {str(path)!r}: no payloads (one per non-empty line)")
     return [Payload(line.encode(), content_type) for line in lines]
 
 
@@ -91,24 +92,29 @@ def invoke(
         request["TargetVariant"] = variant
     if custom_attributes:
         request["CustomAttributes"] = custom_attributes
-    try:
-        response = runtime.invoke_endpoint(**request)
-    except ClientError as exc:
-        meta = exc.response.get("ResponseMetadata", {})
-        error = exc.response.get("Error", {})
-        return Answer(
-            status=int(meta.get("HTTPStatusCode", 0)),
-            variant=None,
-            content_type=None,
-            body=b"",
-            error_code=str(error.get("Code", "")),
-            message=str(exc.response.get("OriginalMessage") or error.get("Message", "")),
-        )
+    with aws_call(f"InvokeEndpoint {endpoint}"):
+        try:
+            response = runtime.invoke_endpoint(**request)
+        except ClientError as exc:
+            return _error_answer(exc)
     return Answer(
         status=200,
         variant=response.get("InvokedProductionVariant"),
         content_type=response.get("ContentType"),
         body=response["Body"].read(),
+    )
+
+
+def _error_answer(exc: Any) -> Answer:
+    meta = exc.response.get("ResponseMetadata", {})
+    error = exc.response.get("Error", {})
+    return Answer(
+        status=int(meta.get("HTTPStatusCode", 0)),
+        variant=None,
+        content_type=None,
+        body=b"",
+        error_code=str(error.get("Code", "")),
+        message=str(exc.response.get("OriginalMessage") or error.get("Message", "")),
     )
 
 
@@ -159,7 +165,9 @@ def send_load(
     stop: threading.Event | None = None,
     on_progress: Any = None,
 ) -> LoadSummary:
-    """``rate`` requests a second (of ``clock``) for ``duration`` seconds, or until ``stop``."""
+    """``rate`` requests a second (of ``clock``): ``rate × duration`` requests in all, or until
+    ``stop``. A request that falls behind the schedule is sent at once (none is dropped), so
+    the count is exact and only the pacing is best effort."""
     if not payloads:
         raise BadInput("no payloads to send")
     if not rate > 0:
@@ -167,10 +175,11 @@ def send_load(
     summary = LoadSummary()
     start = clock.now()
     interval = 1.0 / rate
+    total = None if duration is None else max(1, round(rate * duration))
     while not (stop is not None and stop.is_set()):
-        elapsed = clock.now() - start
-        if duration is not None and elapsed >= duration:
+        if total is not None and summary.requests >= total:
             break
+        elapsed = clock.now() - start
         due = start + summary.requests * interval
         if clock.now() < due:
             clock.sleep(min(due - clock.now(), 1.0))

@@ -23,16 +23,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cleanup", action="store_true", help="keep every old endpoint config and model"
     )
+    parser.add_argument(
+        "--smoke",
+        metavar="FILE",
+        help="sample payloads (one per line) invoked after a successful rollout; a failure "
+        "rolls the endpoint back to its previous config (exit 3)",
+    )
+    parser.add_argument(
+        "--content-type", default="text/csv", metavar="MIME", help="of the --smoke payloads"
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from pipelines.deploy import deploy
+    from pathlib import Path
 
+    from pipelines.smoke import deploy_checked
+    from pipelines.traffic import read_payloads
+
+    payloads = read_payloads(Path(args.smoke), args.content_type, "--smoke") if args.smoke else []
     ctx = open_context(args, console)
-    result = deploy(
+    result = deploy_checked(
         ctx,
         endpoint_arg(args, ctx),
         args.package,
+        payloads,
         wait_if_busy_seconds=args.wait_if_busy,
         cleanup=not args.no_cleanup,
     )

@@ -184,10 +184,10 @@ class Stack:
         )
         return train(self.ctx, req)
 
-    def approved_package(self, accuracy: float = 0.9) -> str:
+    def approved_package(self, accuracy: float = 0.9, **hyper: str) -> str:
         from pipelines.registry import register
 
-        job = self.train(accuracy)
+        job = self.train(accuracy, **hyper)
         result = register(self.ctx, job.job_name)
         assert result.approval_status == "Approved"
         assert result.package is not None

@@ -403,3 +403,60 @@ def test_promote_through_the_cli(
         capsys, "promote", "--from", "prod", "--to", "prod", "--package", arn, "--json"
     )
     assert code == 2 and "two stacks" in out["message"]
+
+
+def test_invoke_and_traffic_through_the_cli(
+    stack: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.deploy import deploy
+
+    deploy(stack.ctx, "churn", stack.approved_package(0.9))
+    target = ["--endpoint", "churn", "--stack", "test", "--outputs", write_outputs(stack, tmp_path)]
+    code, answer = mlops(capsys, "invoke", *target, "--body", "1,2\n3,4", "--json")
+    assert code == 0
+    assert answer == {
+        "status": 200,
+        "variant": "AllTraffic",
+        "content_type": "application/json",
+        "body": "[0.9, 0.9]",
+    }
+    code, text = mlops(capsys, "invoke", *target, "--body", "1,2")
+    assert code == 0 and text.startswith("[0.9]") and "variant AllTraffic" in text
+    payloads = tmp_path / "payloads.csv"
+    payloads.write_text("1,2\n3,4\n\n5,6\n")
+    code, summary = mlops(
+        capsys,
+        "traffic",
+        *target,
+        "--payloads",
+        str(payloads),
+        "--rate",
+        "2",
+        "--duration",
+        "10",
+        "--json",
+    )
+    assert code == 0
+    assert summary["requests"] == 20 and summary["errors"] == {}
+    assert summary["variants"] == {"AllTraffic": 20}
+    assert set(summary["latency_ms"]) == {"p50", "p90", "p99"} and summary["latency_ms"]["p99"] > 0
+    # bad input: exit 2 with the flag named, nothing sent
+    assert (
+        mlops(
+            capsys,
+            "traffic",
+            *target,
+            "--payloads",
+            str(payloads),
+            "--rate",
+            "0",
+            "--duration",
+            "5",
+        )[0]
+        == 2
+    )
+    from pipelines.cli import main
+
+    code = main(["invoke", "--endpoint", "nope", "--region", stack.outputs.region, "--body", "1"])
+    assert code == 2  # ValidationException: the endpoint does not exist
+    assert "Endpoint nope of account" in capsys.readouterr().err

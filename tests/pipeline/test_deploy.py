@@ -93,6 +93,32 @@ def test_a_package_with_s3_code_is_refused_for_an_isolated_endpoint(stack: Any) 
     assert _outcomes(stack) == ["refused"]
 
 
+def test_a_failing_smoke_check_rolls_back_through_the_guarded_update(live_stack: Any) -> None:
+    """The rollout itself succeeds (no alarm fires), but the new model cannot answer the sample
+    payloads: back to the previous config through UpdateEndpoint, reported as rolled back."""
+    from pipelines.smoke import deploy_checked
+    from pipelines.traffic import Payload
+
+    stack = live_stack
+    broken = stack.approved_package(0.95, broken_inference="yes")
+    payloads = [Payload(b"1,2", "text/csv"), Payload(b"3,4", "text/csv")]
+    with pytest.raises(RolledBack, match="failed its smoke check") as rolled:
+        deploy_checked(stack.ctx, "churn", broken, payloads)
+    assert "2 of 2 smoke payloads failed" in str(rolled.value)
+    assert "cannot predict" in str(rolled.value)
+    assert _live(stack)["EndpointConfigName"] == stack.first.config_name
+    assert [(r.action, r.outcome) for r in stack.audit()][-3:] == [
+        ("deploy", "succeeded"),
+        ("smoke", "failed"),
+        ("rollback", "succeeded"),
+    ]
+    # and a good model passes it
+    good = stack.approved_package(0.93)
+    result = deploy_checked(stack.ctx, "churn", good, payloads)
+    assert result.outcome == "deployed" and "smoke check passed (2 payloads)" in result.message
+    assert stack.audit()[-1].action == "smoke" and stack.audit()[-1].outcome == "passed"
+
+
 def test_canary_update_is_deployed_and_the_previous_config_kept(live_stack: Any) -> None:
     from pipelines.deploy import deploy
 

@@ -10,4 +10,6 @@ def model_fn(model_dir):
 
 
 def predict_fn(data, model):
+    if model.get("broken"):
+        raise RuntimeError("this model version cannot predict")
     return [model["accuracy"] for _ in data]
