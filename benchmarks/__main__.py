@@ -1,6 +1,6 @@
 """``python -m benchmarks``: run every benchmark and print one table.
 
-Options: ``--only NAME`` (repeatable: plan, plan-process, cli, rollout, demo), ``--repeat N`` (default 5),
+Options: ``--only NAME`` (repeatable: plan, plan-process, cli, rollout, serving, demo), ``--repeat N`` (default 5),
 ``--json`` (rows as JSON), ``--write PATH`` (also write the table as markdown),
 ``--readme`` (also put the table into ``benchmarks/README.md`` between its result markers),
 ``--profile`` (with plan: a cProfile of the platform and the flat program at N=50).
@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, str] = {
     "plan-process": "benchmarks.plan_process",
     "cli": "benchmarks.cli_start",
     "rollout": "benchmarks.rollout",
+    "serving": "benchmarks.serving",
     "demo": "benchmarks.demo",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ def test_canary_rollback_script_ends_on_the_old_config(local_cloud: Any) -> None
     assert final["EndpointConfigName"] == f"{canary_rollback.ENDPOINT}-v1"
     assert canary_rollback.ALARM in final["FailureReason"]
     assert any("RollingBack" in line for line in said)
+    assert any("answering [0.5]" in line for line in said)  # v1 served for real
+    assert any(line.startswith(f"{canary_rollback.ALARM}: Threshold Crossed") for line in said)
+    assert "set_alarm_state" not in Path(canary_rollback.__file__).read_text()
 
 
 def test_canary_rollback_script_refuses_non_loopback_endpoints() -> None:
