@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from localcloud import alarm_history
+from localcloud import alarm_history, cloudformation
 from localcloud.alarm_evaluation import restamp
 from localcloud.clock import SimClock
 from localcloud.context import Context, account_for
@@ -306,6 +306,7 @@ class LocalCloud:
 
         _warm_up(self.region)
         alarm_history.install()
+        cloudformation.install(self.clock, self.state)
         app = LocalCloudApp(
             DomainDispatcherApplication(create_backend_app),
             self.clock,

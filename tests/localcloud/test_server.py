@@ -345,3 +345,32 @@ def test_duplicate_variant_names_are_refused(local_cloud: Any) -> None:
             EndpointName="ep", DesiredWeightsAndCapacities=weights
         )
     assert "not unique" in update.value.response["Error"]["Message"]
+
+
+def test_a_cloudformation_endpoint_goes_through_the_endpoint_lifecycle(local_cloud: Any) -> None:
+    """AWS::SageMaker::Endpoint on a config made through the API: created once (it used to fail
+    with KeyError 'DataCaptureConfig', a 500 the retry hid behind AlreadyExistsException), and
+    Creating like any other endpoint."""
+    import json
+
+    from tests.localcloud.helpers import put_config, put_model, wait_endpoint
+
+    put_model(local_cloud, "m-cfn")
+    put_config(local_cloud, "cfg-cfn", "m-cfn")
+    template = {
+        "Resources": {
+            "Endpoint": {
+                "Type": "AWS::SageMaker::Endpoint",
+                "Properties": {"EndpointConfigName": "cfg-cfn", "EndpointName": "ep-cfn"},
+            }
+        }
+    }
+    cf = local_cloud.client("cloudformation")
+    cf.create_stack(StackName="cfn-endpoint", TemplateBody=json.dumps(template))
+    assert (
+        cf.describe_stacks(StackName="cfn-endpoint")["Stacks"][0]["StackStatus"]
+        == "CREATE_COMPLETE"
+    )
+    sm = local_cloud.client("sagemaker")
+    assert sm.describe_endpoint(EndpointName="ep-cfn")["EndpointStatus"] == "Creating"
+    assert wait_endpoint(local_cloud, "ep-cfn")["EndpointStatus"] == "InService"
