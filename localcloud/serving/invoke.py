@@ -81,6 +81,7 @@ class Invocations:
         accept = environ.get("HTTP_ACCEPT") or "application/json"
         target = environ.get("HTTP_X_AMZN_SAGEMAKER_TARGET_VARIANT") or None
         inference_id = environ.get("HTTP_X_AMZN_SAGEMAKER_INFERENCE_ID") or None
+        custom = environ.get("HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES") or None
         started = time.perf_counter()
         try:
             with self.lock:
@@ -92,7 +93,7 @@ class Invocations:
             reply = Reply(500, b"", accept, routed.failure or "no model", 0)
         else:
             try:
-                reply = routed.worker.invoke(body, content_type, accept)
+                reply = routed.worker.invoke(body, content_type, accept, custom)
             except WorkerFailed as failed:
                 reply = Reply(500, b"", accept, str(failed), 0)
         overhead_us = max(0, int((time.perf_counter() - started) * 1e6) - reply.model_latency_us)
@@ -132,6 +133,8 @@ class Invocations:
             ("x-Amzn-Invoked-Production-Variant", routed.variant),
             ("x-amzn-RequestId", str(uuid.uuid4())),
         ]
+        if reply.custom_attributes:
+            headers.append(("X-Amzn-SageMaker-Custom-Attributes", reply.custom_attributes))
         return 200, headers, reply.body
 
     def _route(self, call: Call, name: str, target: str | None, size: int) -> Routed:

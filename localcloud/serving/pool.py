@@ -28,6 +28,7 @@ class Reply:
     content_type: str
     message: str
     model_latency_us: int
+    custom_attributes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Worker:
         body: bytes,
         content_type: str,
         accept: str,
+        custom_attributes: str | None = None,
         timeout: float = INVOCATION_TIMEOUT_SECONDS,
     ) -> Reply:
         """One request; ``WorkerFailed`` when the process failed (it is restarted next time)."""
@@ -98,7 +100,12 @@ class Worker:
             proc = self._running()
             assert proc.stdin is not None
             try:
-                write_frame(proc.stdin, {"content_type": content_type, "accept": accept}, body)  # type: ignore[arg-type]
+                request = {
+                    "content_type": content_type,
+                    "accept": accept,
+                    "custom_attributes": custom_attributes,
+                }
+                write_frame(proc.stdin, request, body)  # type: ignore[arg-type]
                 header, result = self._reply(proc, timeout, "answering the request")
             except (WorkerFailed, BrokenPipeError, OSError) as exc:
                 self.proc = None
@@ -109,6 +116,7 @@ class Worker:
             content_type=str(header.get("content_type") or accept),
             message=str(header.get("message", "")),
             model_latency_us=int(header.get("model_latency_us", 0)),
+            custom_attributes=header.get("custom_attributes"),
         )
 
     def _running(self) -> subprocess.Popen[bytes]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import os
 import sys
@@ -84,6 +85,25 @@ def load_script(code_dir: Path, program: str) -> ModuleType:
     return module
 
 
+class RequestContext:
+    """What a handler that takes a ``context`` argument gets (as the SageMaker inference toolkit
+    passes one): the request's ``custom_attributes`` (``X-Amzn-SageMaker-Custom-Attributes``)
+    and ``response_custom_attributes``, returned to the caller as ``CustomAttributes``."""
+
+    def __init__(self, custom_attributes: str | None) -> None:
+        self.custom_attributes = custom_attributes
+        self.response_custom_attributes: str | None = None
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], context: RequestContext) -> Any:
+    """``fn(*args)``, or ``fn(*args, context)`` when it takes one more parameter."""
+    try:
+        wants = len(inspect.signature(fn).parameters) > len(args)
+    except (TypeError, ValueError):
+        wants = False
+    return fn(*args, context) if wants else fn(*args)
+
+
 class Handlers:
     def __init__(self, script: ModuleType | None) -> None:
         def get(name: str) -> Callable[..., Any] | None:
@@ -103,17 +123,25 @@ class Handlers:
         return self.model_fn(model_dir)
 
     def __call__(
-        self, model: Any, body: bytes, content_type: str, accept: str
+        self, model: Any, body: bytes, content_type: str, accept: str, context: RequestContext
     ) -> tuple[bytes, str]:
         if self.transform_fn is not None:
-            out = self.transform_fn(model, body, content_type, accept)
+            out = _call(self.transform_fn, (model, body, content_type, accept), context)
             result, kind = out if isinstance(out, tuple) else (out, accept)
             return _bytes(result), kind or accept
-        data = self.input_fn(body, content_type) if self.input_fn else decode(body, content_type)
-        prediction = self.predict_fn(data, model) if self.predict_fn else _predict(data, model)
+        data = (
+            _call(self.input_fn, (body, content_type), context)
+            if self.input_fn
+            else decode(body, content_type)
+        )
+        prediction = (
+            _call(self.predict_fn, (data, model), context)
+            if self.predict_fn
+            else _predict(data, model)
+        )
         if self.output_fn is None:
             return encode(prediction, accept)
-        out = self.output_fn(prediction, accept)
+        out = _call(self.output_fn, (prediction, accept), context)
         result, kind = out if isinstance(out, tuple) else (out, accept)
         return _bytes(result), kind or accept
 
@@ -134,9 +162,14 @@ def serve(handlers: Handlers, model: Any, requests: BinaryIO, replies: BinaryIO)
         header, body = frame
         start = time.perf_counter()
         accept = str(header.get("accept") or "application/json")
+        context = RequestContext(header.get("custom_attributes"))
         try:
-            result, kind = handlers(model, body, str(header.get("content_type", "")), accept)
+            result, kind = handlers(
+                model, body, str(header.get("content_type", "")), accept, context
+            )
             reply: dict[str, Any] = {"status": 200, "content_type": kind}
+            if context.response_custom_attributes:
+                reply["custom_attributes"] = str(context.response_custom_attributes)
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             result = b""

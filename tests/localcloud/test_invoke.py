@@ -366,3 +366,32 @@ def test_a_canary_rolls_back_because_its_traffic_made_the_5xx_alarm_fire(local_c
     )
     assert to_alarm["newState"]["stateReason"].startswith("Threshold Crossed: 1 datapoint [")
     assert to_alarm["newState"]["stateReasonData"]["recentDatapoints"][0] >= 1.0
+
+
+def test_custom_attributes_reach_a_handler_that_takes_a_context(local_cloud: Any) -> None:
+    handlers = b"""
+import json
+
+def model_fn(model_dir):
+    return {}
+
+def predict_fn(data, model, context):
+    context.response_custom_attributes = "seen=" + str(context.custom_attributes)
+    return [len(row) for row in data]
+"""
+    s3, sm = local_cloud.client("s3"), local_cloud.client("sagemaker")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(
+        Bucket=BUCKET, Key="ctx/model.tar.gz", Body=tar_gz({"code/inference.py": handlers})
+    )
+    sm.create_model(
+        ModelName="m-ctx",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "img", "ModelDataUrl": f"s3://{BUCKET}/ctx/model.tar.gz"},
+    )
+    put_config(local_cloud, "c-ctx", "m-ctx")
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="c-ctx")
+    wait_endpoint(local_cloud, "ep")
+    answer = invoke(local_cloud, "1,2,3", CustomAttributes="trace=abc")
+    assert answer["body"] == "[3]"
+    assert answer["CustomAttributes"] == "seen=trace=abc"
