@@ -42,16 +42,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
     payloads = read_payloads(Path(args.payloads), args.content_type)
     name, runtime, clock = target(args)
+    total = max(1, round(args.rate * args.duration))
     shown = {"at": -1}
 
     def progress(summary: object, elapsed: float) -> None:
-        step = int(elapsed * 10 / args.duration)
+        sent = int(getattr(summary, "requests", 0))
+        step = sent * 10 // total  # a line per tenth of the load
         if step != shown["at"]:
             shown["at"] = step
-            sent = getattr(summary, "requests", 0)
-            console.progress(
-                Event("traffic", f"{name}: {sent} requests, {elapsed:.0f}/{args.duration:g} s")
-            )
+            console.progress(Event("traffic", f"{name}: {sent}/{total} requests"))
 
     summary = send_load(
         runtime,
