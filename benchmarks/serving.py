@@ -59,8 +59,12 @@ def _client(url: str, service: str) -> Any:
 
 
 def stock_moto_rate(n: int) -> float:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    # werkzeug logs every request to stderr: a cost the local cloud does not pay, so off
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
