@@ -192,6 +192,10 @@ class LinearConfig(_Model):
     """Bake between steps, watching the rollback alarms."""
 
 
+ALARM_NAME_RE = r"^[^*?\x00-\x1f\x7f]+$"
+"""A CloudWatch alarm name that is a name inside an ARN, never an IAM wildcard."""
+
+
 class DeploymentConfig(_Model):
     strategy: Strategy = Strategy.ALL_AT_ONCE
     canary: CanaryConfig | None = None
@@ -205,8 +209,12 @@ class DeploymentConfig(_Model):
         "latency",
     ]
     """Which of the endpoint's Monitoring alarms gate the rollout (AutoRollbackConfiguration)."""
-    extra_rollback_alarm_names: list[Annotated[str, Field(min_length=1, max_length=255)]] = []
-    """Alarms defined elsewhere that also gate the rollout (1–10 alarms in total)."""
+    extra_rollback_alarm_names: list[
+        Annotated[str, Field(min_length=1, max_length=255, pattern=ALARM_NAME_RE)]
+    ] = []
+    """Alarms defined elsewhere that also gate the rollout (1–10 alarms in total). Names, not
+    patterns: the endpoint role gets ``cloudwatch:DescribeAlarms`` on exactly these ARNs, so
+    ``*``/``?`` (IAM wildcards) and control characters are refused."""
     marketplace_container: bool = False
     """The model is a Marketplace container: SageMaker ignores canary/linear (warning)."""
 

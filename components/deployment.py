@@ -4,8 +4,8 @@
   defined on the EndpointName/VariantName dimensions so they exist before the endpoint.
 - ``serving_spec``: the ``ServingSpec`` the pipeline builds EndpointConfigs and
   DeploymentConfigs from.
-- ``execution_role_policy`` / ``execution_role_trust_policy``: least-privilege IAM for the
-  endpoint's models.
+- ``execution_role_policy``: least-privilege IAM for the endpoint's models (its trust is
+  ``components.iam.service_trust_policy``, as the training role's).
 
 No pulumi or boto3 import: the components, the CLI and the tests all call these.
 """
@@ -328,21 +328,6 @@ def arn_parts(arn: str) -> tuple[str, str, str]:
             f"expected a regional ARN like arn:aws:kms:eu-west-1:123456789012:key/..., got {arn!r}"
         )
     return match.group("partition"), match.group("region"), match.group("account")
-
-
-def execution_role_trust_policy() -> dict[str, Any]:
-    """Only SageMaker may assume an endpoint's execution role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "SageMakerAssumeRole",
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
 
 
 def bucket_name_of(bucket_arn: str) -> str:

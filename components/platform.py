@@ -183,6 +183,7 @@ class MLOpsPlatform(pulumi.ComponentResource):
                         else [],
                         security_group_ids=self.training.security_group_ids,
                         tags=resource_tag_set,
+                        account_id=ctx.account_id,
                     ),
                     child,
                 )

@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
-from components._resources import derived, resolved
+from components import iam, naming
+from components._resources import aws_context, derived, resolved
 from components.config import EndpointConfig, fallback_warning
 from components.contract import ServingSpec, dump_json
 from components.deployment import (
     capture_warning,
     execution_role_name,
     execution_role_policy,
-    execution_role_trust_policy,
     serving_spec,
 )
 
@@ -58,6 +57,9 @@ class GpuEndpointArgs:
     log_group_arn: pulumi.Input[str] | None = None
     """The endpoint's log group. Default: ``/aws/sagemaker/Endpoints/<endpoint name>`` in the
     KMS key's region and account."""
+    account_id: str | None = None
+    """The account SageMaker must act for to assume the role (``aws:SourceAccount``). Default:
+    the caller's account (one ``getCallerIdentity`` lookup)."""
 
 
 def check_args(args: GpuEndpointArgs) -> None:
@@ -106,7 +108,11 @@ class GpuEndpoint(pulumi.ComponentResource):
             f"{name}-role",
             name=execution_role_name(endpoint),
             description=f"Execution role of SageMaker endpoint {endpoint}",
-            assume_role_policy=json.dumps(execution_role_trust_policy()),
+            assume_role_policy=json.dumps(
+                iam.service_trust_policy(
+                    "sagemaker.amazonaws.com", args.account_id or aws_context().account_id
+                )
+            ),
             tags=tags,
             opts=child,
         )

@@ -248,3 +248,20 @@ def test_the_shipped_stack_files_are_valid(stack: str) -> None:
 def test_model_level_checks_name_the_exact_field(raw: dict[str, Any], path: str) -> None:
     """Checks that need several fields still point at the field they are about."""
     assert path in refuse(raw)
+
+
+@pytest.mark.parametrize("name", ["*", "ep-*", "alarm?", "bad\nname", "tab\there"])
+def test_extra_rollback_alarm_names_are_names_not_patterns(name: str) -> None:
+    """``["*"]`` became ``cloudwatch:DescribeAlarms`` on ``alarm:*`` (issue 15 item 5)."""
+    endpoint = {**GPU_ENDPOINT, "deployment": {"extra_rollback_alarm_names": [name]}}
+    message = refuse({**BASE, "environment": "dev", "endpoints": [endpoint]})
+    assert "extra_rollback_alarm_names" in message
+    assert repr(name)[1:-1] in message or name in message
+
+
+def test_an_ordinary_extra_alarm_name_is_accepted() -> None:
+    endpoint = {**GPU_ENDPOINT, "deployment": {"extra_rollback_alarm_names": ["team-x: p99 > 2s"]}}
+    config = parse_environment(
+        {**BASE, "environment": "dev", "endpoints": [endpoint]}, source=SOURCE
+    )
+    assert config.endpoints[0].deployment.extra_rollback_alarm_names == ["team-x: p99 > 2s"]

@@ -7,7 +7,6 @@ request passes botocore's client-side parameter validation.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import botocore.session
@@ -23,7 +22,6 @@ from components.deployment import (
     alarm_specs,
     execution_role_name,
     execution_role_policy,
-    execution_role_trust_policy,
     gpu_count,
     rollback_alarm_names,
     serving_spec,
@@ -423,21 +421,6 @@ def test_execution_role_policy_refuses_bad_inputs() -> None:
         _policy(kms_key_arn="not-an-arn")
     with pytest.raises(ValueError, match=r"S3 bucket ARN.*'mlops-stack-prod-model'"):
         _policy(model_bucket_arn="mlops-stack-prod-model")
-
-
-def test_trust_policy_admits_sagemaker_only() -> None:
-    trust = execution_role_trust_policy()
-    assert json.loads(json.dumps(trust)) == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "SageMakerAssumeRole",
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
 
 
 def test_execution_role_name_fits_iam() -> None:

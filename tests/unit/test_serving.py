@@ -70,6 +70,7 @@ def _args(ep: EndpointConfig = CANARY, **overrides: Any) -> GpuEndpointArgs:
         "subnet_ids": ["subnet-0123456789abcdef0"],
         "security_group_ids": pulumi.Output.from_input(["sg-0123456789abcdef0"]),
         "tags": TAGS,
+        "account_id": ACCOUNT,
     }
     return GpuEndpointArgs(**{**values, **overrides})
 
@@ -87,7 +88,16 @@ def test_role_and_policy_exact() -> None:
     assert role.inputs["name"] == f"{ENDPOINT}-exec"
     assert role.inputs["tags"] == {**TAGS, "mlops:endpoint": "churn"}
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "sagemaker.amazonaws.com"}]
+    # only SageMaker, and only acting for this account (issue 15 item 4: it lacked SourceAccount)
+    assert trust["Statement"] == [
+        {
+            "Sid": "TrustOnlyTheService",
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    ]
     (policy,) = mocks.of_type("aws:iam/rolePolicy:RolePolicy")
     assert policy.inputs["role"] == f"{ENDPOINT}-exec"
     assert policy.inputs["name"] == "serving"
