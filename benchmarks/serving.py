@@ -102,24 +102,15 @@ MODEL = {"weights": [0.5, -0.25, 1.0, 0.0], "bias": 0.1}
 def _serving_endpoint(cloud: Any, name: str, *, failing: bool = False) -> None:
     """The example model (the packed serving contract) on a 1-instance endpoint with 100 %
     data capture, InService."""
-    import io
-    import tarfile
-
     from examples.tabular import source_tarball
-    from pipelines.serving_code import PACKED_DIRECTORY, repack
+    from pipelines.serving_code import PACKED_DIRECTORY, repack, tar_gz
 
     s3, sm = cloud.client("s3"), cloud.client("sagemaker")
     if BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=BUCKET)
     model = json.dumps({**MODEL, **({"input_limit": -10.0} if failing else {})}).encode()
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
-        info = tarfile.TarInfo("model.json")
-        info.size = len(model)
-        tar.addfile(info, io.BytesIO(model))
-    s3.put_object(
-        Bucket=BUCKET, Key=f"{name}/model.tar.gz", Body=repack(raw.getvalue(), source_tarball())
-    )
+    packed = repack(tar_gz({"model.json": model}), source_tarball())
+    s3.put_object(Bucket=BUCKET, Key=f"{name}/model.tar.gz", Body=packed)
     env = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": PACKED_DIRECTORY}
     sm.create_model(
         ModelName=name,

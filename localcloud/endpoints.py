@@ -20,6 +20,7 @@ from localcloud.rollout import (
     CREATE_SECONDS,
     ROLLBACK_SECONDS,
     SHIFT_SECONDS,
+    Phase,
     RolloutPlan,
     check_same_variants,
     plan_rollout,
@@ -84,6 +85,14 @@ class Update:
     fault: str | None = None
     """An injected outcome (Failed / UpdateRollbackFailed) for FAULTS 13."""
     outcome: Outcome | None = None
+    loading: int = 0
+    """The new fleet's models still loading: it stays Creating until they are ready."""
+
+    def phase(self, now: float) -> Phase | None:
+        """The phase at ``now``: Creating for as long as the new fleet's models load."""
+        if self.loading:
+            return self.plan.phases[0]
+        return next((p for p in self.plan.phases if p.start <= now < p.end), None)
 
 
 @dataclass
@@ -106,6 +115,8 @@ class EndpointRecord:
     last_change: float = 0.0
     weights_until: float = 0.0
     history: list[Outcome] = field(default_factory=list)
+    loading: int = 0
+    """Models of a new endpoint still loading: it stays Creating until they are ready."""
     credits: dict[tuple[str, str], float] = field(default_factory=dict)
     """Smooth weighted round-robin credit per (variant, model): routing by exact shares."""
 
@@ -116,7 +127,7 @@ class EndpointRecord:
         update = self.update
         share = 0.0
         if update is not None and update.outcome is None:
-            phase = next((p for p in update.plan.phases if p.start <= now < p.end), None)
+            phase = update.phase(now)
             share = phase.traffic_percent / 100.0 if phase is not None else 0.0
         fleets = [(v, v.weight * (1.0 - share)) for v in self.variants]
         if update is not None and share > 0:
@@ -185,8 +196,26 @@ class EndpointRecord:
         if first.at <= now:
             update.outcome = first
 
+    def hold_while_loading(self, now: float) -> None:
+        """A fleet whose models are still loading stays Creating (in simulated time too), so
+        clock compression never lets a rollout bake a fleet that could not answer yet."""
+        if self.loading and now > self.ready_at:
+            self.ready_at = now
+        update = self.update
+        if update is not None and update.loading and update.outcome is None:
+            update.plan = update.plan.provisioned_at(now)
+
+    def model_loaded(self, update: Update | None, now: float) -> None:
+        """One of a fleet's models finished loading (or failed to: the first request says so)."""
+        self.hold_while_loading(now)
+        if update is None:
+            self.loading = max(0, self.loading - 1)
+        else:
+            update.loading = max(0, update.loading - 1)
+
     def settle(self, now: float, clock: SimClock) -> None:
         """Decide what can be decided at ``now`` and fold finished updates into the record."""
+        self.hold_while_loading(now)
         update = self.update
         if update is None:
             return
@@ -214,7 +243,7 @@ class EndpointRecord:
 
     # -- showing ------------------------------------------------------------------------
     def status(self, now: float) -> str:
-        if now < self.ready_at:
+        if now < self.ready_at or self.loading:
             return "Creating"
         if self.create_failure:
             return "Failed"
@@ -246,10 +275,7 @@ class EndpointRecord:
             if update.outcome is not None:  # RollingBack
                 last_change = update.outcome.at
             else:
-                phase = next(
-                    (p for p in update.plan.phases if p.start <= now < p.end),
-                    update.plan.phases[-1],
-                )
+                phase = update.phase(now) or update.plan.phases[-1]
                 last_change = phase.start
                 summaries = []
                 for new_variant in update.variants:

@@ -18,6 +18,7 @@ rolls back when the timeout is reached.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +103,19 @@ class RolloutPlan:
     @property
     def end(self) -> float:
         return self.phases[-1].end
+
+    def provisioned_at(self, until: float) -> RolloutPlan:
+        """The plan with the new fleet still Creating until ``until`` (its models were loading):
+        every later phase moves by as much, so what follows keeps its simulated durations."""
+        creating = self.phases[0]
+        delay = until - creating.end
+        if delay <= 0:
+            return self
+        shifted = [dataclasses.replace(creating, end=until)] + [
+            dataclasses.replace(p, start=p.start + delay, end=p.end + delay)
+            for p in self.phases[1:]
+        ]
+        return dataclasses.replace(self, phases=shifted)
 
 
 def plan_rollout(

@@ -79,6 +79,17 @@ def repack(model_tar_gz: bytes, source_tar_gz: bytes) -> bytes:
     return out.getvalue()
 
 
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    """A ``.tar.gz`` holding ``files`` (name → content)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
 def members(tar_gz: bytes) -> list[str]:
     """The file names inside a ``.tar.gz`` (``./`` prefixes removed)."""
     with tarfile.open(fileobj=io.BytesIO(tar_gz), mode="r:gz") as tar:

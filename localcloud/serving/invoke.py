@@ -16,7 +16,6 @@ NotImplemented.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -30,7 +29,7 @@ from urllib.parse import unquote
 from localcloud import capture, metrics
 from localcloud.clock import SimClock
 from localcloud.context import Context, account_for, s3_backend
-from localcloud.endpoints import Variant
+from localcloud.endpoints import Update, Variant
 from localcloud.serving import bundle
 from localcloud.serving.pool import Reply, Worker, WorkerFailed
 from localcloud.state import CloudState
@@ -191,9 +190,23 @@ class Invocations:
         record = self.state.endpoints.get((ctx.account_id, ctx.region, endpoint))
         if record is None:
             return
-        for variant in [*record.variants, *(record.update.variants if record.update else [])]:
-            with contextlib.suppress(ValueError, FileNotFoundError):  # the first request says why
-                self._worker(ctx, endpoint, variant).warm_up()
+        update = record.update
+        fleet = update.variants if update is not None else record.variants
+        for variant in fleet:
+            try:
+                worker = self._worker(ctx, endpoint, variant)
+            except (ValueError, FileNotFoundError):
+                continue  # nothing to load: the first request says why
+            if update is not None:
+                update.loading += 1
+            else:
+                record.loading += 1
+
+            def loaded(update: Update | None = update) -> None:
+                with self.lock:
+                    record.model_loaded(update, self.clock.now())
+
+            worker.warm_up(loaded)
 
 
 def _model_error(call: Call, routed: Routed, reply: Reply) -> Response:

@@ -11,6 +11,7 @@ import select
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,17 +127,20 @@ class Worker:
             self.proc = self._start()
         return self.proc
 
-    def warm_up(self) -> None:
+    def warm_up(self, done: Callable[[], None]) -> None:
         """Start the process and load the model in the background, as SageMaker does while a
-        fleet is provisioned: the first request does not pay for it. A failure is reported by
-        the first request (which tries again)."""
+        fleet is provisioned, then call ``done`` (also after a failure, which the first request
+        reports and retries)."""
 
         def start() -> None:
-            with self.lock:
-                try:
-                    self._running()
-                except WorkerFailed:
-                    self.proc = None
+            try:
+                with self.lock:
+                    try:
+                        self._running()
+                    except (WorkerFailed, OSError):
+                        self.proc = None
+            finally:
+                done()
 
         threading.Thread(target=start, name="model-warm-up", daemon=True).start()
 

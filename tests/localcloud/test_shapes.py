@@ -26,12 +26,20 @@ def test_describe_endpoint_fits_the_output_shape_in_every_state(local_cloud: Any
     sm.update_endpoint(EndpointName="ep", EndpointConfigName="cfg-v2", DeploymentConfig=canary())
     seen: set[str | None] = set()
 
+    shares: set[float] = set()
+
     def check(description: dict[str, Any]) -> None:
-        seen.add(pending_status(description)[1])
+        status = pending_status(description)
+        seen.add(status[1])
         assert_fits(sm, "DescribeEndpoint", description)
+        if status[1] == "Baking" and "25%" in str(status[2]):
+            # the pending variant's CurrentWeight is the step's share (it said 1.0 before)
+            pending = description["PendingDeploymentSummary"]["ProductionVariants"][0]
+            shares.add(pending["CurrentWeight"])
 
     final = wait_endpoint(local_cloud, on_poll=check)
     assert {"Creating", "Baking"} <= seen
+    assert shares == {0.25}  # the canary: 1 of 4 instances
     assert_fits(sm, "DescribeEndpoint", final)
 
 
