@@ -63,14 +63,10 @@ class CaptureBuffer:
             batch = self.batches[batch_key] = make()
         batch.lines.append(line)
 
-    def flush(self, s3_for: Any, now: float, *, everything: bool = False) -> None:
-        """Write every batch that is full or old enough (``everything``: all of them)."""
+    def flush(self, s3_for: Any, now: float) -> None:
+        """Write every batch that is full or old enough."""
         for key, batch in list(self.batches.items()):
-            if (
-                everything
-                or len(batch.lines) >= BATCH_RECORDS
-                or now - batch.started >= BATCH_SECONDS
-            ):
+            if len(batch.lines) >= BATCH_RECORDS or now - batch.started >= BATCH_SECONDS:
                 del self.batches[key]
                 # the capture bucket gone: SageMaker drops the records too
                 with contextlib.suppress(FileNotFoundError):

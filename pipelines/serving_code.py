@@ -24,7 +24,6 @@ from typing import Literal
 PACKED_DIRECTORY = "/opt/ml/model/code"
 """Where a framework container finds code repacked into ``model.tar.gz`` under ``code/``."""
 Form = Literal["packed", "s3"]
-FORMS: tuple[Form, ...] = ("packed", "s3")
 PROGRAM, SUBMIT_DIRECTORY, REGION = (
     "SAGEMAKER_PROGRAM",
     "SAGEMAKER_SUBMIT_DIRECTORY",
