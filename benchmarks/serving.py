@@ -147,7 +147,6 @@ def _serving_endpoint(cloud: Any, name: str, *, failing: bool = False) -> None:
 def ours_rate(cloud: Any, n: int) -> float:
     _serving_endpoint(cloud, "bench")
     runtime = cloud.client("sagemaker-runtime")
-    time.sleep(0.5)  # the worker loads while the fleet is provisioned
 
     def call() -> None:
         runtime.invoke_endpoint(
@@ -200,7 +199,6 @@ def alarm_reaction(cloud: Any) -> tuple[float, float]:
         ComparisonOperator="GreaterThanOrEqualToThreshold",
         TreatMissingData="notBreaching",
     )
-    time.sleep(0.3)  # the worker loads
     first = cloud.clock.now()
     deadline = first + 30 * ALARM_PERIOD
     while cloud.clock.now() < deadline:
