@@ -87,7 +87,12 @@ class LocalCloudApp:
         if path.startswith("/_localcloud/"):
             status, headers, body = self._control(environ, path)
         elif invocation is not None:  # takes the lock itself: the model runs outside it
-            status, headers, body = self.invocations(environ, invocation, _read_body(environ))
+            try:
+                status, headers, body = self.invocations(environ, invocation, _read_body(environ))
+            except Exception as exc:  # a bug of ours must reach the client, loudly
+                call = Call.from_environ(environ, None)
+                call.operation = "InvokeEndpoint"
+                status, headers, body = error_response(call, _internal(call, exc))
         else:
             status, headers, body = self._aws(environ, path)
         start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
