@@ -616,6 +616,60 @@ def _field_named_by(loc: tuple[int | str, ...], msg: str) -> tuple[str, ...]:
     return parts
 
 
+MAX_SHOWN_CHARS = 200
+"""A value quoted in an error is cut here: a huge value must not make a huge message."""
+MAX_YAML_VALUES = 100_000
+"""A stack file expands to at most this many values (YAML aliases included): an alias bomb
+of a few hundred bytes would otherwise expand to gigabytes."""
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to ``MAX_SHOWN_CHARS``."""
+    text = repr(value)
+    return (
+        text if len(text) <= MAX_SHOWN_CHARS else f"{text[:MAX_SHOWN_CHARS]}... ({len(text)} chars)"
+    )
+
+
+def _expanded_size(value: Any, limit: int) -> int:
+    """How many values ``value`` expands to, counting shared (aliased) parts each time they
+    appear; stops counting past ``limit``."""
+    count, stack = 0, [value]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _yaml_loader() -> Any:
+    """A safe loader (libyaml when available) that refuses duplicate keys."""
+    import yaml
+
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class StrictLoader(base):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {shown(key)} (also at line {seen[key].line + 1}): "
+                        "YAML would silently keep the last one",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
+
+
 def _describe(err: dict[str, Any]) -> str:
     loc = tuple(p for p in err["loc"] if p not in ("function-after",))
     kind = err["type"]
@@ -632,13 +686,13 @@ def _describe(err: dict[str, Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if kind in {"value_error", "assertion_error"}:
         return f"{_loc_to_path(loc + _field_named_by(loc, msg))}: {msg}"
-    return f"{_loc_to_path(loc)}: {msg} (got {value!r})"
+    return f"{_loc_to_path(loc)}: {msg} (got {shown(value)})"
 
 
 def parse_environment(raw: Any, source: str) -> EnvironmentConfig:
     """Validate the ``mlops:platform`` object; ``ConfigError`` names every bad YAML path."""
     if not isinstance(raw, dict):
-        raise ConfigError(source, [f"{CONFIG_KEY}: expected a mapping, got {raw!r}"])
+        raise ConfigError(source, [f"{CONFIG_KEY}: expected a mapping, got {shown(raw)}"])
     try:
         return EnvironmentConfig.model_validate(raw)
     except ValidationError as exc:
@@ -652,12 +706,19 @@ def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
 
     source = str(path)
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
-        document = yaml.load(path.read_text(), Loader=loader)
+        document = yaml.load(path.read_text(), Loader=_yaml_loader())
     except FileNotFoundError:
         raise ConfigError(source, ["stack file not found"]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(source, [f"not valid YAML: {exc}"]) from None
+        raise ConfigError(source, [f"not valid YAML: {str(exc)[:1000]}"]) from None
+    if _expanded_size(document, MAX_YAML_VALUES) > MAX_YAML_VALUES:
+        raise ConfigError(
+            source,
+            [
+                f"the file expands to more than {MAX_YAML_VALUES} values (YAML aliases "
+                "repeating large parts?); a stack file needs far fewer: write the values out"
+            ],
+        )
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise ConfigError(source, ["config: required mapping is missing"])
     config: dict[str, Any] = document["config"]
@@ -666,6 +727,7 @@ def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
     region = config.get("aws:region")
     if not isinstance(region, str) or not re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", region):
         raise ConfigError(
-            source, [f"config.aws:region: expected an AWS region like eu-west-1, got {region!r}"]
+            source,
+            [f"config.aws:region: expected an AWS region like eu-west-1, got {shown(region)}"],
         )
     return config, parse_environment(config[CONFIG_KEY], source)

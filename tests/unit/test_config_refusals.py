@@ -265,3 +265,37 @@ def test_an_ordinary_extra_alarm_name_is_accepted() -> None:
         {**BASE, "environment": "dev", "endpoints": [endpoint]}, source=SOURCE
     )
     assert config.endpoints[0].deployment.extra_rollback_alarm_names == ["team-x: p99 > 2s"]
+
+
+# ------------------------------------------------ issue 15 item 6: denial of service
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    """Nine levels of nine aliases: 554 bytes that expand to 387 million strings."""
+    lines = ["config:", "  aws:region: eu-west-1", "  mlops:platform:", '    a0: &a0 ["lol"]']
+    for level in range(1, 10):
+        lines.append(f"    a{level}: &a{level} [" + ",".join([f"*a{level - 1}"] * 9) + "]")
+    path = tmp_path / "Pulumi.bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as err:
+        load_stack_config(path)
+    assert "expands to more than 100000 values" in str(err.value)
+    assert len(str(err.value)) < 500
+
+
+def test_duplicate_keys_are_refused_naming_the_key_and_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.dup.yaml"
+    path.write_text(
+        "config:\n  aws:region: eu-west-1\n  mlops:platform:\n    environment: dev\n"
+        "    owner: a\n    owner: b\n    cost_centre: c\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_stack_config(path)
+    assert "duplicate key 'owner' (also at line 5)" in str(err.value)
+    assert "line 6" in str(err.value)
+
+
+def test_a_huge_value_is_cut_in_the_error() -> None:
+    message = refuse({**BASE, "environment": "dev", "keep_endpoint_configs": "x" * 100_000})
+    assert "keep_endpoint_configs" in message
+    assert len(message) < 1000 and "(100002 chars)" in message
