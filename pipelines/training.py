@@ -97,6 +97,20 @@ def pack_source(source_dir: Path) -> bytes:
     return buffer.getvalue()
 
 
+def check_inside(source_dir: Path, script: str, flag: str) -> None:
+    """``script`` must be a file inside ``source_dir``: the job runs what was packed, and an
+    absolute path or ``..`` elsewhere would name a host file (the local cloud ran one)."""
+    root = source_dir.resolve()
+    path = (source_dir / script).resolve()
+    if Path(script).is_absolute() or not path.is_relative_to(root):
+        raise BadInput(
+            f"{flag} {script!r} is outside --source-dir {str(source_dir)!r}: name a file inside "
+            "it, relative to it (e.g. train.py)"
+        )
+    if not path.is_file():
+        raise BadInput(f"{flag} {script!r} is not a file in {str(source_dir)!r}")
+
+
 def validate_request(req: TrainRequest) -> None:
     if not req.image:
         raise BadInput("--image is required: the training container image URI")
@@ -110,15 +124,12 @@ def validate_request(req: TrainRequest) -> None:
     if req.source_dir is not None:
         if not req.source_dir.is_dir():
             raise BadInput(f"--source-dir {str(req.source_dir)!r} is not a directory")
-        if req.entry_point and not (req.source_dir / req.entry_point).is_file():
-            raise BadInput(
-                f"--entry-point {req.entry_point!r} is not a file in {str(req.source_dir)!r}"
-            )
-        serving = req.inference_entry_point
-        if serving is not None and not (req.source_dir / serving).is_file():
-            raise BadInput(
-                f"--inference-entry-point {serving!r} is not a file in {str(req.source_dir)!r}"
-            )
+        for flag, script in (
+            ("--entry-point", req.entry_point),
+            ("--inference-entry-point", req.inference_entry_point),
+        ):
+            if script is not None:
+                check_inside(req.source_dir, script, flag)
     elif req.inference_entry_point is not None:
         raise BadInput("--inference-entry-point needs --source-dir (the code it is part of)")
     for name, uri in req.channels.items():

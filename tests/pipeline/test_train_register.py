@@ -195,3 +195,21 @@ def test_register_can_name_the_s3_source_instead(stack: Any) -> None:
     assert package.model_data_url == job.model_data_url
     assert package.environment["SAGEMAKER_SUBMIT_DIRECTORY"] == job.lineage["source_uri"]
     assert package.environment["SAGEMAKER_PROGRAM"] == "inference.py"
+
+
+@pytest.mark.parametrize(
+    "entry_point", ["/etc/hostname", "../conftest.py", "sub/../../conftest.py"]
+)
+def test_an_entry_point_outside_the_source_dir_is_refused(tmp_path: Any, entry_point: str) -> None:
+    """Issue 15 item 7: an absolute --entry-point elsewhere ran a host file on the local cloud."""
+    from pipelines.errors import BadInput
+    from pipelines.training import TrainRequest, validate_request
+    from tests.pipeline.conftest import TRAINER
+
+    request = TrainRequest(image=IMAGE, entry_point=entry_point, source_dir=TRAINER)
+    with pytest.raises(BadInput, match="outside --source-dir") as refused:
+        validate_request(request)
+    assert entry_point in str(refused.value)
+    validate_request(TrainRequest(image=IMAGE, entry_point="train.py", source_dir=TRAINER))
+    with pytest.raises(BadInput, match="is not a file"):
+        validate_request(TrainRequest(image=IMAGE, entry_point="nope.py", source_dir=TRAINER))
