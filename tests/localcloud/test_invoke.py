@@ -73,6 +73,21 @@ def put_serving_model(
     )
 
 
+def put_handler_model(cloud: Any, name: str, handlers: bytes) -> None:
+    """A Model whose ``model.tar.gz`` holds only ``code/inference.py`` = ``handlers``."""
+    s3 = cloud.client("s3")
+    if BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(
+        Bucket=BUCKET, Key=f"{name}/model.tar.gz", Body=tar_gz({"code/inference.py": handlers})
+    )
+    cloud.client("sagemaker").create_model(
+        ModelName=name,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "img", "ModelDataUrl": f"s3://{BUCKET}/{name}/model.tar.gz"},
+    )
+
+
 def put_config(
     cloud: Any, name: str, model: str, *, instances: int = 2, sampling: int = 100, **capture: Any
 ) -> None:
@@ -369,18 +384,9 @@ def predict_fn(data, model, context):
     context.response_custom_attributes = "seen=" + str(context.custom_attributes)
     return [len(row) for row in data]
 """
-    s3, sm = local_cloud.client("s3"), local_cloud.client("sagemaker")
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_object(
-        Bucket=BUCKET, Key="ctx/model.tar.gz", Body=tar_gz({"code/inference.py": handlers})
-    )
-    sm.create_model(
-        ModelName="m-ctx",
-        ExecutionRoleArn=ROLE,
-        PrimaryContainer={"Image": "img", "ModelDataUrl": f"s3://{BUCKET}/ctx/model.tar.gz"},
-    )
+    put_handler_model(local_cloud, "m-ctx", handlers)
     put_config(local_cloud, "c-ctx", "m-ctx")
-    sm.create_endpoint(EndpointName="ep", EndpointConfigName="c-ctx")
+    local_cloud.client("sagemaker").create_endpoint(EndpointName="ep", EndpointConfigName="c-ctx")
     wait_endpoint(local_cloud, "ep")
     answer = invoke(local_cloud, "1,2,3", CustomAttributes="trace=abc")
     assert answer["body"] == "[3]"
@@ -401,19 +407,10 @@ def model_fn(model_dir):
 def predict_fn(data, model):
     return [0 for _ in data]
 """
-    s3, sm = local_cloud.client("s3"), local_cloud.client("sagemaker")
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_object(
-        Bucket=BUCKET, Key="slow/model.tar.gz", Body=tar_gz({"code/inference.py": handlers})
-    )
-    sm.create_model(
-        ModelName="m-slow",
-        ExecutionRoleArn=ROLE,
-        PrimaryContainer={"Image": "img", "ModelDataUrl": f"s3://{BUCKET}/slow/model.tar.gz"},
-    )
+    put_handler_model(local_cloud, "m-slow", handlers)
     put_config(local_cloud, "c-slow", "m-slow")
     created = local_cloud.clock.now()
-    sm.create_endpoint(EndpointName="ep", EndpointConfigName="c-slow")
+    local_cloud.client("sagemaker").create_endpoint(EndpointName="ep", EndpointConfigName="c-slow")
     final = wait_endpoint(local_cloud, "ep")
     in_service_after = final["LastModifiedTime"].timestamp() - created
     assert in_service_after >= 0.3 * local_cloud.clock.speed > 300  # not the usual 300 s

@@ -132,17 +132,10 @@ def test_model_packages_and_groups_fit_the_output_shapes_with_simulated_times(
 
 
 def test_alarm_history_fits_the_output_shape(local_cloud: Any) -> None:
+    from tests.localcloud.helpers import put_alarm
+
     cw = local_cloud.client("cloudwatch")
-    cw.put_metric_alarm(
-        AlarmName="shape-alarm",
-        Namespace="AWS/SageMaker",
-        MetricName="Invocations",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1.0,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    put_alarm(local_cloud, "shape-alarm")
     assert cw.describe_alarms(AlarmNames=["shape-alarm"])["MetricAlarms"][0]["StateValue"] == (
         "INSUFFICIENT_DATA"  # as CloudWatch starts an alarm (moto says OK)
     )
