@@ -63,12 +63,20 @@ def stack_document(endpoints: int) -> dict[str, Any]:
     return dict(document)
 
 
+def stacks_dir_of(directory: Path, n: int) -> Path:
+    """Where size ``n``'s stack lives: a stack is named for its environment (prod), so each
+    size gets its own directory."""
+    return directory / f"n{n}"
+
+
 def write_stacks(directory: Path, sizes: tuple[int, ...]) -> None:
     import yaml
 
     (directory / "Pulumi.yaml").write_text("name: mlops-stack\nruntime: python\n")
     for n in sizes:
-        (directory / f"Pulumi.bench{n}.yaml").write_text(yaml.safe_dump(stack_document(n)))
+        stacks = stacks_dir_of(directory, n)
+        stacks.mkdir(parents=True, exist_ok=True)
+        (stacks / f"Pulumi.{TEMPLATE_STACK}.yaml").write_text(yaml.safe_dump(stack_document(n)))
 
 
 def _key(resource: Any) -> tuple[str, str, str]:
@@ -82,8 +90,8 @@ class Case:
 
     def __init__(self, n: int, stacks_dir: Path) -> None:
         self.n = n
-        self.stack = f"bench{n}"
-        self.stacks_dir = stacks_dir
+        self.stack = TEMPLATE_STACK
+        self.stacks_dir = stacks_dir_of(stacks_dir, n)
         self.times: dict[str, list[float]] = {"ours": [], "tree": [], "hand": []}
         """Seconds per timed run: ours, the empty component tree, the hand-written program."""
         self.program_config: dict[str, str] = {}

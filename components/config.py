@@ -689,15 +689,65 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{_loc_to_path(loc)}: {msg} (got {shown(value)})"
 
 
-def parse_environment(raw: Any, source: str) -> EnvironmentConfig:
-    """Validate the ``mlops:platform`` object; ``ConfigError`` names every bad YAML path."""
+def environment_of_stack(stack: str) -> Environment | None:
+    """The environment a stack is bound to: its name (``acme/mlops-stack/prod`` → prod).
+
+    The one place both the stack program and the CrossGuard pack take the environment
+    from, so a stack file cannot talk its way out of prod's refusals. ``None`` when the
+    name is no environment's.
+    """
+    name = stack.rsplit("/", 1)[-1]
+    try:
+        return Environment(name)
+    except ValueError:
+        return None
+
+
+def check_bound_to_stack(config: EnvironmentConfig, stack: str, source: str) -> None:
+    """Refuse a stack file whose ``environment:`` is not its stack's (naming both)."""
+    bound = environment_of_stack(stack)
+    allowed = ", ".join(e.value for e in Environment)
+    if bound is None:
+        raise ConfigError(
+            source,
+            [
+                f"stack {shown(stack)}: not an environment's stack; name the stack after its "
+                f"environment (allowed: {allowed}): the name decides prod's refusals and every "
+                "resource name"
+            ],
+        )
+    if config.environment is not bound:
+        raise ConfigError(
+            source,
+            [
+                f"{CONFIG_KEY}.environment: {shown(config.environment.value)} does not match the "
+                f"stack {shown(stack)}; a stack's environment is its name (allowed here: "
+                f"{bound.value})"
+            ],
+        )
+
+
+def stack_of_file(path: Path) -> str | None:
+    """``Pulumi.prod.yaml`` → ``prod`` (``None`` for another file name)."""
+    match = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", path.name)
+    return match.group(1) if match else None
+
+
+def parse_environment(raw: Any, source: str, *, stack: str | None = None) -> EnvironmentConfig:
+    """Validate the ``mlops:platform`` object; ``ConfigError`` names every bad YAML path.
+
+    With ``stack``, the environment must also be that stack's (:func:`check_bound_to_stack`).
+    """
     if not isinstance(raw, dict):
         raise ConfigError(source, [f"{CONFIG_KEY}: expected a mapping, got {shown(raw)}"])
     try:
-        return EnvironmentConfig.model_validate(raw)
+        config = EnvironmentConfig.model_validate(raw)
     except ValidationError as exc:
         problems = [_describe(dict(e)) for e in exc.errors(include_url=False)]
         raise ConfigError(source, problems) from None
+    if stack is not None:
+        check_bound_to_stack(config, stack, source)
+    return config
 
 
 def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
@@ -730,4 +780,4 @@ def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
             source,
             [f"config.aws:region: expected an AWS region like eu-west-1, got {shown(region)}"],
         )
-    return config, parse_environment(config[CONFIG_KEY], source)
+    return config, parse_environment(config[CONFIG_KEY], source, stack=stack_of_file(path))

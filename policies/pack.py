@@ -5,14 +5,12 @@ what the tests call); :func:`serve` constructs the ``PolicyPack``, which starts 
 analyzer's gRPC server and never returns (``policies/__main__.py`` calls it).
 
 The enforcement level of each policy follows the environment, read once at start from
-``MLOPS_ENVIRONMENT``, else the stack config's ``mlops:platform.environment``
-(``PULUMI_CONFIG``), else the stack name (``PULUMI_STACK``); unknown → ``prod``
-(the strictest). ``--policy-pack-config`` may still override a policy's level.
+the stack's name (``PULUMI_STACK``), the same place the stack program binds it; any other
+name → ``prod`` (the strictest). ``--policy-pack-config`` may still override a policy's level.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -36,22 +34,16 @@ KNOWN_ENVIRONMENTS = ("dev", "staging", "prod", "local")
 
 
 def detect_environment(env: Mapping[str, str] | None = None) -> str:
-    """The environment the analyzed stack belongs to (see the module docstring)."""
+    """The environment the analyzed stack belongs to: its stack's name (``PULUMI_STACK``),
+    read exactly as the stack program reads it (``components.config.environment_of_stack``);
+    any other name, or none, → ``prod`` (the strictest). The stack file's own
+    ``environment:`` is never consulted: the program refuses a file that disagrees with its
+    stack, and a pack that believed the file could be talked out of prod's rules."""
+    from components.config import environment_of_stack
+
     env = os.environ if env is None else env
-    explicit = env.get("MLOPS_ENVIRONMENT")
-    if explicit:
-        return explicit
-    try:
-        config = json.loads(env.get("PULUMI_CONFIG") or "{}")
-        platform = config.get("mlops:platform")
-        if isinstance(platform, str):
-            platform = json.loads(platform)
-        if isinstance(platform, Mapping) and isinstance(platform.get("environment"), str):
-            return str(platform["environment"])
-    except (json.JSONDecodeError, AttributeError):
-        pass
-    stack = (env.get("PULUMI_STACK") or "").rsplit("/", 1)[-1]
-    return stack if stack in KNOWN_ENVIRONMENTS else PROD
+    bound = environment_of_stack(env.get("PULUMI_STACK") or "")
+    return bound.value if bound is not None else PROD
 
 
 def _description(rule: Rule | StackRule) -> str:

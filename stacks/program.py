@@ -19,7 +19,8 @@ class StackConfigError(ConfigError, pulumi.RunError):
 
 
 def stack_source(stack: str) -> str:
-    return f"stacks/Pulumi.{stack}.yaml"
+    """``acme/mlops-stack/prod`` → ``stacks/Pulumi.prod.yaml`` (the file the CLI read)."""
+    return f"stacks/Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
 
 
 def read_config(stack: str) -> EnvironmentConfig:
@@ -33,7 +34,7 @@ def read_config(stack: str) -> EnvironmentConfig:
     if raw is None:
         raise StackConfigError(source, [f"config.{CONFIG_KEY}: required value is missing"])
     try:
-        return parse_environment(raw, source=source)
+        return parse_environment(raw, source=source, stack=stack)
     except ConfigError as exc:
         raise StackConfigError(exc.source, exc.problems) from None
 

@@ -178,13 +178,18 @@ def test_stack_policy_unknown_join_raises_after_reporting() -> None:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"MLOPS_ENVIRONMENT": "staging", "PULUMI_STACK": "prod"}, "staging"),
+        # the stack file's own environment never lowers the level (issue 15, item 1)
         (
-            {"PULUMI_CONFIG": json.dumps({"mlops:platform": json.dumps({"environment": "dev"})})},
-            "dev",
+            {
+                "PULUMI_STACK": "prod",
+                "PULUMI_CONFIG": json.dumps({"mlops:platform": json.dumps({"environment": "dev"})}),
+            },
+            "prod",
         ),
-        ({"PULUMI_CONFIG": json.dumps({"mlops:platform": {"environment": "local"}})}, "local"),
+        ({"MLOPS_ENVIRONMENT": "dev", "PULUMI_STACK": "prod"}, "prod"),
+        ({"PULUMI_CONFIG": json.dumps({"mlops:platform": {"environment": "local"}})}, "prod"),
         ({"PULUMI_STACK": "acme/staging"}, "staging"),
+        ({"PULUMI_STACK": "acme/mlops-stack/dev"}, "dev"),
         ({"PULUMI_STACK": "feature-x"}, "prod"),
         ({}, "prod"),
     ],
@@ -211,7 +216,7 @@ def test_serve_constructs_the_pack_with_every_policy(monkeypatch: pytest.MonkeyP
         built.update(kwargs)
 
     monkeypatch.setattr(pulumi_policy, "PolicyPack", fake_pack)
-    monkeypatch.setenv("MLOPS_ENVIRONMENT", "staging")
+    monkeypatch.setenv("PULUMI_STACK", "staging")
     pack.serve()
     assert built["name"] == pack.PACK_NAME
     assert [p.name for p in built["policies"]] == policies.rule_ids()

@@ -131,7 +131,7 @@ def test_component_tree_registers_ours_components_parents_dependencies_and_outpu
     assert platform.outputs == {
         "contract_version": CONTRACT_VERSION,
         "environment": "prod",
-        "stack": "bench2",
+        "stack": "prod",
     }
     endpoint = next(
         d for (typ, name), d in declared.items() if typ.endswith("/role:Role") and "ep001" in name

@@ -10,6 +10,7 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml
 
 from components import iam
 from components.config import ConfigError, Environment, Retention
@@ -330,4 +331,54 @@ def test_promotion_targets_may_read_model_artifacts_and_decrypt_them_through_s3_
                 "aws:s3/bucketPolicy:BucketPolicy",
                 f"mlops-stack-{stack}-storage-model-policy",
             )["policy"]
+        )
+
+
+# ------------------------------------------------- issue 15 item 1: bound to the stack
+
+
+def _weakened_prod(tmp_path: Path) -> Path:
+    """Prod's stack file claiming to be dev, with dev's relaxations."""
+    document = yaml.safe_load((STACKS_DIR / "Pulumi.prod.yaml").read_text())
+    platform = document["config"]["mlops:platform"]
+    platform["environment"] = "dev"
+    platform["storage"] = {"retention": "DESTROY"}
+    platform["unsafe"] = {"force_destroy_buckets": True}
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_a_prod_stack_file_saying_dev_is_refused_naming_both(tmp_path: Path) -> None:
+    _weakened_prod(tmp_path)
+    mocks = PlatformMocks()
+    with pytest.raises(ConfigError) as err:
+        run_offline("prod", stacks_dir=tmp_path, mocks=mocks)
+    assert (
+        "mlops:platform.environment: 'dev' does not match the stack 'prod'; a stack's environment "
+        "is its name (allowed here: prod)"
+    ) in str(err.value)
+    assert mocks.resources == []
+
+
+def test_the_program_binds_the_environment_to_the_stack_too() -> None:
+    """Under the CLI (config from the engine): same refusal, before any resource."""
+    from stacks import program
+
+    dev = {"environment": "dev", "owner": "x", "cost_centre": "y"}
+    mocks = PlatformMocks()
+    with pytest.raises(program.StackConfigError, match=r"'dev' does not match the stack 'acme/mlops-stack/prod'"):
+        run_program(
+            program.main,
+            mocks=mocks,
+            stack="acme/mlops-stack/prod",
+            config={"aws:region": "eu-west-1", "mlops:platform": json.dumps(dev)},
+        )
+    assert mocks.resources == []
+    with pytest.raises(program.StackConfigError, match=r"stack 'feature-x': not an environment"):
+        run_program(
+            program.main,
+            mocks=PlatformMocks(),
+            stack="feature-x",
+            config={"aws:region": "eu-west-1", "mlops:platform": json.dumps(dev)},
         )
