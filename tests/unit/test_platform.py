@@ -367,7 +367,9 @@ def test_the_program_binds_the_environment_to_the_stack_too() -> None:
 
     dev = {"environment": "dev", "owner": "x", "cost_centre": "y"}
     mocks = PlatformMocks()
-    with pytest.raises(program.StackConfigError, match=r"'dev' does not match the stack 'acme/mlops-stack/prod'"):
+    with pytest.raises(
+        program.StackConfigError, match=r"'dev' does not match the stack 'acme/mlops-stack/prod'"
+    ):
         run_program(
             program.main,
             mocks=mocks,
