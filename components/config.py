@@ -39,7 +39,11 @@ class ConfigError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict: "4" or true is not a count, "yes" is not a flag (YAML already types its scalars);
+    # no NaN or infinity anywhere.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False
+    )
 
 
 # --------------------------------------------------------------------------- storage
@@ -75,7 +79,7 @@ class LifecycleTiers(_Model):
 
 
 class StorageConfig(_Model):
-    retention: Retention = Retention.RETAIN
+    retention: Retention = Field(Retention.RETAIN, strict=False)
     """RETAIN (default) protects buckets and keeps them on destroy; DESTROY is refused in prod."""
     lifecycle: LifecycleTiers = LifecycleTiers()
     access_log_expire_after_days: int = Field(365, ge=1)
@@ -83,7 +87,9 @@ class StorageConfig(_Model):
 
 
 class UnsafeConfig(_Model):
-    """Escape hatches for throwaway environments. Every one is refused in prod."""
+    """Escape hatches. The first four are for throwaway environments and refused in prod; the
+    rest acknowledge a weaker serving setup that prod otherwise refuses (the plan reports each
+    acknowledgement in use)."""
 
     force_destroy_buckets: bool = False
     """Let `pulumi destroy` delete non-empty buckets."""
@@ -93,6 +99,25 @@ class UnsafeConfig(_Model):
     """Use SSE-S3 instead of the environment's customer-managed KMS key."""
     unprotected_stateful: bool = False
     """Drop `protect` from buckets, key and registry even with retention RETAIN."""
+    network_access: bool = False
+    """Prod: accept ``network_isolation: false`` for training or an endpoint (containers get
+    outbound network access, e.g. to call a feature store)."""
+    no_vpc: bool = False
+    """Prod: accept training and endpoints outside a VPC (no ``training.vpc``)."""
+    single_instance: bool = False
+    """Prod: accept an endpoint variant of one instance (AWS FSBP SageMaker.4 asks for more, so
+    that an instance failure or an Availability Zone outage does not take the model down)."""
+    no_data_capture: bool = False
+    """Prod: accept an endpoint without data capture (nothing to monitor drift on)."""
+
+
+PROD_REFUSED_UNSAFE: tuple[str, ...] = (
+    "force_destroy_buckets",
+    "public_buckets",
+    "disable_encryption",
+    "unprotected_stateful",
+)
+"""``unsafe.*`` options prod never accepts."""
 
 
 # -------------------------------------------------------------------------- registry
@@ -174,7 +199,7 @@ class CapacityType(StrEnum):
 
 
 class Capacity(_Model):
-    type: CapacityType = CapacityType.CAPACITY_PERCENT
+    type: CapacityType = Field(CapacityType.CAPACITY_PERCENT, strict=False)
     value: int = Field(ge=1)
 
 
@@ -197,7 +222,7 @@ ALARM_NAME_RE = r"^[^*?\x00-\x1f\x7f]+$"
 
 
 class DeploymentConfig(_Model):
-    strategy: Strategy = Strategy.ALL_AT_ONCE
+    strategy: Strategy = Field(Strategy.ALL_AT_ONCE, strict=False)
     canary: CanaryConfig | None = None
     linear: LinearConfig | None = None
     termination_wait_seconds: int = Field(0, ge=0, le=3600)
@@ -219,9 +244,14 @@ class DeploymentConfig(_Model):
     """The model is a Marketplace container: SageMaker ignores canary/linear (warning)."""
 
 
+MAX_ENDPOINT_INSTANCES = 100
+"""Instances per production variant. SageMaker's per-account instance quotas for endpoints
+start far lower; above this, ask AWS for a quota and split the traffic over endpoints."""
+
+
 class AutoscalingConfig(_Model):
-    min_instances: int = Field(1, ge=1)
-    max_instances: int = Field(ge=1)
+    min_instances: int = Field(1, ge=1, le=MAX_ENDPOINT_INSTANCES)
+    max_instances: int = Field(ge=1, le=MAX_ENDPOINT_INSTANCES)
     target_invocations_per_instance: int = Field(100, ge=1)
     """Target-tracking on SageMakerVariantInvocationsPerInstance."""
     scale_in_cooldown_seconds: int = Field(300, ge=0)
@@ -259,7 +289,7 @@ class EndpointConfig(_Model):
     """Accept a CPU instance type for this endpoint (GPU is expected otherwise)."""
     variant_name: str = Field("AllTraffic", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
     """Kept across every rollout (blue/green requires the same variant name)."""
-    initial_instance_count: int = Field(1, ge=1, le=100)
+    initial_instance_count: int = Field(1, ge=1, le=MAX_ENDPOINT_INSTANCES)
     autoscaling: AutoscalingConfig | None = None
     data_capture: DataCaptureConfig = DataCaptureConfig()
     network_isolation: bool = True
@@ -483,6 +513,10 @@ class MetricThreshold(_Model):
     def _one(self) -> MetricThreshold:
         if self.min is None and self.max is None:
             raise ValueError("a metric threshold needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(
+                f"min ({self.min:g}) is greater than max ({self.max:g}): no value could pass"
+            )
         return self
 
 
@@ -498,6 +532,30 @@ class QualityGate(_Model):
 # ------------------------------------------------------------------------ the whole
 
 
+_TAG_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
+"""AWS's tag character set (letters, digits, spaces, ``_.:/=+-@``)."""
+MAX_CONFIG_TAGS = 40
+PLATFORM_TAGS = ("environment", "owner", "cost-centre", "project")
+"""Tags the platform sets from the stack file's own fields (a config tag cannot override them)."""
+
+
+def tag_problem(key: str, value: str) -> str | None:
+    """What is wrong with a tag by AWS's rules and the platform's (``None``: nothing)."""
+    allowed = "letters, digits, spaces and _.:/=+-@"
+    if not 1 <= len(key) <= 128 or not _TAG_RE.match(key):
+        return f"the key is not a tag key; allowed: 1-128 {allowed}"
+    if key.lower().startswith("aws:"):
+        return "the aws: prefix is reserved for AWS; allowed: any other key"
+    if key in PLATFORM_TAGS or key.startswith("mlops:"):
+        return (
+            "set by the platform itself (from environment, owner, cost_centre, the project and "
+            "the stack); remove it"
+        )
+    if len(value) > 256 or not _TAG_RE.match(value):
+        return f"value {shown(value)}: allowed: up to 256 {allowed}"
+    return None
+
+
 class Environment(StrEnum):
     DEV = "dev"
     STAGING = "staging"
@@ -508,13 +566,15 @@ class Environment(StrEnum):
 class EnvironmentConfig(_Model):
     """One environment's platform, as written under ``mlops:platform`` in its stack file."""
 
-    environment: Environment
+    environment: Environment = Field(strict=False)
     owner: str = Field(min_length=1)
     """Team that owns the environment (tag ``owner``)."""
     cost_centre: str = Field(min_length=1)
     """Billing code (tag ``cost-centre``)."""
     tags: dict[str, str] = {}
-    """Extra tags on every resource, pipeline-created ones included."""
+    """Extra tags on every resource, pipeline-created ones included (AWS's rules: keys of 1-128
+    and values of 0-256 letters, digits, spaces and ``_.:/=+-@``; no ``aws:`` prefix; at most
+    ``MAX_CONFIG_TAGS``; not the tags the platform sets itself)."""
     storage: StorageConfig = StorageConfig()
     registry: RegistryConfig = RegistryConfig()
     training: TrainingConfig = TrainingConfig()
@@ -527,12 +587,28 @@ class EnvironmentConfig(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> EnvironmentConfig:
+        for key, value in self.tags.items():
+            problem = tag_problem(key, value)
+            if problem:
+                raise ValueError(f"tags {shown(key)}: {problem}")
+        if len(self.tags) > MAX_CONFIG_TAGS:
+            raise ValueError(
+                f"tags has {len(self.tags)} entries; allowed: at most {MAX_CONFIG_TAGS} (AWS allows "
+                "50 tags per resource and the platform sets the rest)"
+            )
+        for name in ("owner", "cost_centre"):
+            value = getattr(self, name)
+            if len(value) > 256 or not _TAG_RE.match(value):
+                raise ValueError(
+                    f"{name} {shown(value)} becomes a tag value: allowed: up to 256 letters, digits, "
+                    "spaces and _.:/=+-@"
+                )
         names = [e.name for e in self.endpoints]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"endpoint names must be unique; repeated: {dupes}")
         if self.is_prod:
-            refused = [k for k, v in self.unsafe.model_dump().items() if v]
+            refused = [k for k in PROD_REFUSED_UNSAFE if getattr(self.unsafe, k)]
             if refused:
                 raise ValueError(
                     f"unsafe options are refused in prod: {', '.join('unsafe.' + r for r in refused)}"
@@ -552,6 +628,73 @@ class EnvironmentConfig(_Model):
                     )
         return self
 
+    def weak_serving(self) -> list[tuple[str, str, str, str]]:
+        """``(unsafe option, YAML path, what is weak, the safe setting)`` for each serving
+        choice prod refuses unless acknowledged (issue 15, item 3)."""
+        weak: list[tuple[str, str, str, str]] = []
+        if not self.training.network_isolation:
+            weak.append(("network_access", "training.network_isolation", "false", "true"))
+        if self.training.vpc is None:
+            weak.append(("no_vpc", "training.vpc", "not set (no VPC)", "a vpc with subnets"))
+        for i, ep in enumerate(self.endpoints):
+            at = f"endpoints[{i}]"
+            if not ep.network_isolation:
+                weak.append(("network_access", f"{at}.network_isolation", "false", "true"))
+            if ep.serverless is None and ep.initial_instance_count < 2:
+                weak.append(
+                    (
+                        "single_instance",
+                        f"{at}.initial_instance_count",
+                        f"{ep.initial_instance_count} (AWS FSBP SageMaker.4 asks for more than "
+                        "one instance per production variant)",
+                        "2 or more",
+                    )
+                )
+            if ep.autoscaling is not None and ep.autoscaling.min_instances < 2:
+                weak.append(
+                    (
+                        "single_instance",
+                        f"{at}.autoscaling.min_instances",
+                        f"{ep.autoscaling.min_instances} (scales in to one instance)",
+                        "2 or more",
+                    )
+                )
+            if not ep.data_capture.enabled:
+                weak.append(("no_data_capture", f"{at}.data_capture.enabled", "false", "true"))
+            elif ep.data_capture.sampling_percent == 0:
+                weak.append(
+                    ("no_data_capture", f"{at}.data_capture.sampling_percent", "0", "1-100")
+                )
+        return weak
+
+    def prod_refusals(self) -> list[str]:
+        """One problem per weak serving choice prod refuses (none outside prod)."""
+        if not self.is_prod:
+            return []
+        return [
+            f"{CONFIG_KEY}.{path}: {what} is refused in prod; allowed: {fix}, or acknowledge "
+            f"it with unsafe.{ack}: true (the plan reports it)"
+            for ack, path, what, fix in self.weak_serving()
+            if not getattr(self.unsafe, ack)
+        ]
+
+    def acknowledged(self) -> list[str]:
+        """The acknowledgements in use, one line each, for the plan to report."""
+        return [
+            f"unsafe.{ack} acknowledges {path}: {what}"
+            for ack, path, what, _ in self.weak_serving()
+            if getattr(self.unsafe, ack)
+        ]
+
+    def unused_acknowledgements(self) -> list[str]:
+        """``unsafe.*`` acknowledgements set although nothing needs them."""
+        needed = {ack for ack, _, _, _ in self.weak_serving()}
+        return [
+            ack
+            for ack in ("network_access", "no_vpc", "single_instance", "no_data_capture")
+            if getattr(self.unsafe, ack) and ack not in needed
+        ]
+
     @property
     def is_prod(self) -> bool:
         return self.environment is Environment.PROD
@@ -561,7 +704,14 @@ class EnvironmentConfig(_Model):
         return self.storage.retention is Retention.RETAIN and not self.unsafe.unprotected_stateful
 
     def warnings(self) -> list[str]:
-        return [w for ep in self.endpoints if (w := fallback_warning(ep))]
+        warnings = [w for ep in self.endpoints if (w := fallback_warning(ep))]
+        if self.is_prod:
+            warnings += [f"acknowledged risk: {line}" for line in self.acknowledged()]
+        warnings += [
+            f"unsafe.{ack} is set but nothing needs it: remove it"
+            for ack in self.unused_acknowledgements()
+        ]
+        return warnings
 
 
 # ------------------------------------------------------------------- loading + errors
@@ -745,9 +895,74 @@ def parse_environment(raw: Any, source: str, *, stack: str | None = None) -> Env
     except ValidationError as exc:
         problems = [_describe(dict(e)) for e in exc.errors(include_url=False)]
         raise ConfigError(source, problems) from None
+    refused = config.prod_refusals()
+    if refused:
+        raise ConfigError(source, refused)
     if stack is not None:
         check_bound_to_stack(config, stack, source)
     return config
+
+
+MAX_STACK_FILE_BYTES = 1_000_000
+
+
+def _read_text(path: Path) -> str:
+    """The stack file as text: a missing, unreadable, huge or binary file is a ConfigError."""
+    source = str(path)
+    try:
+        if path.is_dir():
+            raise ConfigError(source, ["is a directory; expected a Pulumi.<stack>.yaml file"])
+        size = path.stat().st_size
+        if size > MAX_STACK_FILE_BYTES:
+            raise ConfigError(
+                source,
+                [f"is {size} bytes; a stack file is at most {MAX_STACK_FILE_BYTES} bytes of YAML"],
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(source, ["stack file not found"]) from None
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot be read: {exc.strerror or exc}"]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            source,
+            [
+                f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                "a stack file is YAML text"
+            ],
+        ) from None
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _non_plain_values(document: Any) -> list[str]:
+    """Paths holding what JSON (and so the Pulumi engine's config) cannot: ``!!binary``
+    bytes, YAML timestamps, sets, non-string keys."""
+    problems: list[str] = []
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack and len(problems) < 10:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    problems.append(
+                        f"{path or 'the file'}: key {shown(key)} is not a string; allowed: "
+                        "string keys"
+                    )
+                    continue
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+        elif not isinstance(value, _PLAIN):
+            kind = "binary data (!!binary)" if isinstance(value, bytes) else type(value).__name__
+            problems.append(
+                f"{path}: {kind} {shown(value)} is not allowed; allowed: a string, number, "
+                "boolean, list or mapping (quote dates and other text)"
+            )
+    return problems
 
 
 def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
@@ -756,9 +971,7 @@ def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
 
     source = str(path)
     try:
-        document = yaml.load(path.read_text(), Loader=_yaml_loader())
-    except FileNotFoundError:
-        raise ConfigError(source, ["stack file not found"]) from None
+        document = yaml.load(_read_text(path), Loader=_yaml_loader())
     except yaml.YAMLError as exc:
         raise ConfigError(source, [f"not valid YAML: {str(exc)[:1000]}"]) from None
     if _expanded_size(document, MAX_YAML_VALUES) > MAX_YAML_VALUES:
@@ -769,6 +982,9 @@ def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
                 "repeating large parts?); a stack file needs far fewer: write the values out"
             ],
         )
+    not_text = _non_plain_values(document)
+    if not_text:
+        raise ConfigError(source, not_text)
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise ConfigError(source, ["config: required mapping is missing"])
     config: dict[str, Any] = document["config"]

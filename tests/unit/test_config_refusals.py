@@ -132,6 +132,7 @@ def test_cpu_type_on_a_gpu_endpoint_is_refused_unless_allowed() -> None:
     ok = parse_environment(
         {
             **BASE,
+            "environment": "staging",
             "endpoints": [{"name": "churn", "instance_type": "ml.m5.xlarge", "allow_cpu": True}],
         },
         source=SOURCE,
@@ -152,6 +153,7 @@ def test_gpu_families_are_accepted(instance_type: str) -> None:
     config = parse_environment(
         {
             **BASE,
+            "environment": "staging",
             "training": {"instance_type": instance_type},
             "endpoints": [{"name": "churn", "instance_type": instance_type}],
         },
@@ -299,3 +301,243 @@ def test_a_huge_value_is_cut_in_the_error() -> None:
     message = refuse({**BASE, "environment": "dev", "keep_endpoint_configs": "x" * 100_000})
     assert "keep_endpoint_configs" in message
     assert len(message) < 1000 and "(100002 chars)" in message
+
+
+# ------------------------------------- issue 15 item 3: prod refuses weak serving
+
+
+PROD_VPC = {"vpc_id": "vpc-0a1b2c3d4e5f60718", "subnet_ids": ["subnet-0a1b2c3d4e5f60001"]}
+STRONG_ENDPOINT = {"name": "churn", "initial_instance_count": 2}
+
+
+def _prod(**overrides: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        **BASE,
+        "training": {"vpc": PROD_VPC},
+        "endpoints": [dict(STRONG_ENDPOINT)],
+    }
+    for key, value in overrides.items():
+        raw[key] = value
+    return raw
+
+
+def test_prod_accepts_a_strong_serving_setup_without_acknowledgements() -> None:
+    config = parse_environment(_prod(), source=SOURCE)
+    assert config.acknowledged() == []
+    assert config.warnings() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "ack"),
+    [
+        (
+            {"training": {"vpc": PROD_VPC, "network_isolation": False}},
+            "training.network_isolation",
+            "network_access",
+        ),
+        ({"training": {}}, "training.vpc", "no_vpc"),
+        (
+            {
+                "endpoints": [
+                    {"name": "churn", "network_isolation": False, "initial_instance_count": 2}
+                ]
+            },
+            "endpoints[0].network_isolation",
+            "network_access",
+        ),
+        (
+            {"endpoints": [{"name": "churn"}]},
+            "endpoints[0].initial_instance_count",
+            "single_instance",
+        ),
+        (
+            {
+                "endpoints": [
+                    {
+                        "name": "churn",
+                        "initial_instance_count": 2,
+                        "autoscaling": {"min_instances": 1, "max_instances": 4},
+                    }
+                ]
+            },
+            "endpoints[0].autoscaling.min_instances",
+            "single_instance",
+        ),
+        (
+            {"endpoints": [{**STRONG_ENDPOINT, "data_capture": {"enabled": False}}]},
+            "endpoints[0].data_capture.enabled",
+            "no_data_capture",
+        ),
+        (
+            {"endpoints": [{**STRONG_ENDPOINT, "data_capture": {"sampling_percent": 0}}]},
+            "endpoints[0].data_capture.sampling_percent",
+            "no_data_capture",
+        ),
+    ],
+)
+def test_prod_refuses_weak_serving_unless_acknowledged(
+    change: dict[str, Any], path: str, ack: str
+) -> None:
+    message = refuse(_prod(**change))
+    assert f"mlops:platform.{path}: " in message
+    assert "is refused in prod; allowed: " in message
+    assert f"or acknowledge it with unsafe.{ack}: true (the plan reports it)" in message
+    # the same setup outside prod needs no acknowledgement
+    assert parse_environment({**_prod(**change), "environment": "staging"}, source=SOURCE)
+    # acknowledged: accepted, and reported
+    acked = parse_environment({**_prod(**change), "unsafe": {ack: True}}, source=SOURCE)
+    assert [
+        line
+        for line in acked.acknowledged()
+        if line.startswith(f"unsafe.{ack} acknowledges {path}: ")
+    ]
+    assert any(
+        w.startswith(f"acknowledged risk: unsafe.{ack} acknowledges {path}")
+        for w in acked.warnings()
+    )
+
+
+def test_prod_still_refuses_the_throwaway_unsafe_options() -> None:
+    message = refuse({**_prod(), "unsafe": {"force_destroy_buckets": True, "no_vpc": True}})
+    assert "unsafe options are refused in prod: unsafe.force_destroy_buckets" in message
+    assert "unsafe.no_vpc" not in message
+
+
+def test_an_acknowledgement_nothing_needs_is_reported() -> None:
+    config = parse_environment({**_prod(), "unsafe": {"single_instance": True}}, source=SOURCE)
+    assert config.warnings() == ["unsafe.single_instance is set but nothing needs it: remove it"]
+
+
+# ------------------------------------------ issue 15 item 12: refused, not accepted
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"aws:owner": "x"}, "tags 'aws:owner': the aws: prefix is reserved for AWS"),
+        ({"AWS:cost": "x"}, "tags 'AWS:cost': the aws: prefix is reserved for AWS"),
+        ({"k" * 129: "x"}, "the key is not a tag key; allowed: 1-128 letters"),
+        ({"team": "v" * 257}, "tags 'team': value 'vvvv"),
+        ({"team": "a;b"}, "tags 'team': value 'a;b': allowed: up to 256 letters"),
+        ({"environment": "dev"}, "tags 'environment': set by the platform itself"),
+        ({"mlops:stack": "x"}, "tags 'mlops:stack': set by the platform itself"),
+        ({f"t{i}": "x" for i in range(41)}, "tags has 41 entries; allowed: at most 40"),
+    ],
+)
+def test_bad_tags_are_refused(tags: dict[str, str], expected: str) -> None:
+    message = refuse({**BASE, "environment": "staging", "tags": tags})
+    assert "mlops:platform.tags: " in message
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [
+        ({"min": float("nan")}, "Input should be a finite number (got nan)"),
+        ({"max": float("inf")}, "Input should be a finite number (got inf)"),
+        ({"min": 0.9, "max": 0.1}, "min (0.9) is greater than max (0.1): no value could pass"),
+    ],
+)
+def test_quality_gate_thresholds_must_be_finite_and_ordered(
+    threshold: dict[str, float], expected: str
+) -> None:
+    raw = {**BASE, "environment": "staging", "quality_gate": {"thresholds": {"auc": threshold}}}
+    message = refuse(raw)
+    assert "mlops:platform.quality_gate.thresholds.auc" in message
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "path", "expected"),
+    [
+        (
+            {"autoscaling": {"max_instances": 10**9}},
+            "endpoints[0].autoscaling.max_instances",
+            "Input should be less than or equal to 100 (got 1000000000)",
+        ),
+        (
+            {"autoscaling": {"max_instances": 1e9}},
+            "endpoints[0].autoscaling.max_instances",
+            "Input should be a valid integer (got 1000000000.0)",
+        ),
+        (
+            {"initial_instance_count": "4"},
+            "endpoints[0].initial_instance_count",
+            "Input should be a valid integer (got '4')",
+        ),
+        (
+            {"initial_instance_count": True},
+            "endpoints[0].initial_instance_count",
+            "Input should be a valid integer (got True)",
+        ),
+        (
+            {"network_isolation": "yes"},
+            "endpoints[0].network_isolation",
+            "Input should be a valid boolean (got 'yes')",
+        ),
+    ],
+)
+def test_counts_and_flags_must_have_their_type(
+    endpoint: dict[str, Any], path: str, expected: str
+) -> None:
+    raw = {**BASE, "environment": "staging", "endpoints": [{"name": "churn", **endpoint}]}
+    message = refuse(raw)
+    assert f"mlops:platform.{path}: {expected}" in message
+
+
+def test_enum_values_are_still_read_from_yaml_strings() -> None:
+    config = parse_environment({**_prod(), "storage": {"retention": "RETAIN"}}, source=SOURCE)
+    assert config.storage.retention.value == "RETAIN"
+    assert "Input should be 'RETAIN' or 'DESTROY' (got 'KEEP')" in refuse(
+        {**_prod(), "storage": {"retention": "KEEP"}}
+    )
+
+
+# ------------------------------------------ issue 15 item 11: binary stack files
+
+
+def _load_refused(path: Path) -> str:
+    with pytest.raises(ConfigError) as err:
+        load_stack_config(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: invalid configuration")
+    return message
+
+
+def test_a_binary_stack_file_is_refused_naming_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_bytes(b"config:\n  aws:region: eu-west-1\n\xff\xfe\x00binary")
+    assert "is not UTF-8 text (byte 0xff at offset 32); a stack file is YAML text" in (
+        _load_refused(path)
+    )
+
+
+def test_a_directory_or_a_huge_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.prod.yaml").mkdir()
+    assert "is a directory; expected a Pulumi.<stack>.yaml file" in _load_refused(
+        tmp_path / "Pulumi.prod.yaml"
+    )
+    huge = tmp_path / "Pulumi.dev.yaml"
+    huge.write_text("# " + "x" * 1_000_001)
+    assert "is 1000003 bytes; a stack file is at most 1000000 bytes" in _load_refused(huge)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("!!binary aGVsbG8=", "config.mlops:platform.owner: binary data (!!binary) b'hello'"),
+        ("2024-01-01", "config.mlops:platform.owner: date datetime.date(2024, 1, 1)"),
+        ("!!set {a}", "config.mlops:platform.owner: set {'a'}"),
+    ],
+)
+def test_values_json_cannot_hold_are_refused_naming_the_path(
+    tmp_path: Path, value: str, expected: str
+) -> None:
+    def edit(config: dict[str, Any]) -> None:
+        config["mlops:platform"]["owner"] = "@OWNER@"
+
+    path = stack_copy(tmp_path, "dev", edit)
+    path.write_text(path.read_text().replace("'@OWNER@'", value).replace('"@OWNER@"', value))
+    message = _load_refused(path)
+    assert expected in message
+    assert "allowed: a string, number, boolean, list or mapping" in message
