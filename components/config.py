@@ -78,12 +78,27 @@ class LifecycleTiers(_Model):
         return self
 
 
+class AuditLockConfig(_Model):
+    """S3 Object Lock on the audit trail's own bucket: every record is locked on write."""
+
+    mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    """COMPLIANCE: no one, the account's root user included, can delete or rewrite a record
+    before its retention ends. GOVERNANCE: principals with ``s3:BypassGovernanceRetention``
+    can."""
+    retention_days: int = Field(2557, ge=1, le=36500)
+    """How long each record stays locked (default: 7 years)."""
+
+
 class StorageConfig(_Model):
     retention: Retention = Field(Retention.RETAIN, strict=False)
     """RETAIN (default) protects buckets and keeps them on destroy; DESTROY is refused in prod."""
     lifecycle: LifecycleTiers = LifecycleTiers()
     access_log_expire_after_days: int = Field(365, ge=1)
     """Delete S3 server access logs after this many days."""
+    audit_lock: AuditLockConfig | None = None
+    """Put the audit trail in its own bucket under S3 Object Lock. Prod always does (default
+    ``{mode: COMPLIANCE, retention_days: 2557}``); elsewhere only when set, otherwise the trail
+    stays under ``audit/`` in the model bucket, protected by ``IfNoneMatch`` and versioning."""
 
 
 class UnsafeConfig(_Model):
@@ -698,6 +713,13 @@ class EnvironmentConfig(_Model):
     @property
     def is_prod(self) -> bool:
         return self.environment is Environment.PROD
+
+    @property
+    def audit_lock(self) -> AuditLockConfig | None:
+        """The audit trail's Object Lock: always in prod, elsewhere when the file sets it."""
+        if self.storage.audit_lock is None and self.is_prod:
+            return AuditLockConfig()
+        return self.storage.audit_lock
 
     @property
     def protect_stateful(self) -> bool:

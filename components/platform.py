@@ -111,6 +111,7 @@ class MLOpsPlatform(pulumi.ComponentResource):
                 "tags": resource_tag_set,
                 "account_id": ctx.account_id,
                 "region": ctx.region,
+                "audit_lock": config.audit_lock,
             },
             child,
         )

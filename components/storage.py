@@ -29,14 +29,17 @@ from components._resources import (
     child_options,
     stateful_options,
 )
-from components.config import StorageConfig, UnsafeConfig
+from components.config import AuditLockConfig, StorageConfig, UnsafeConfig
 
-Purpose = Literal["data", "model", "capture", "access-logs"]
+Purpose = Literal["data", "model", "capture", "access-logs", "audit"]
 PURPOSES: tuple[Purpose, ...] = ("data", "model", "capture", "access-logs")
+"""The buckets every environment has (an ``audit`` bucket joins them under Object Lock)."""
 LOG_PURPOSE: Purpose = "access-logs"
+AUDIT_PURPOSE: Purpose = "audit"
 
 AUDIT_PREFIX = "audit/"
-"""Append-only pipeline audit records live under this prefix of the model bucket."""
+"""Append-only pipeline audit records live under this prefix: of the audit bucket when the
+trail is under Object Lock (prod), of the model bucket otherwise."""
 TRAINING_PREFIX = "training/"
 CHECKPOINT_PREFIX = "checkpoints/"
 SHARED_MODEL_PREFIXES = (TRAINING_PREFIX, "model-metrics/", "promoted/")
@@ -66,6 +69,10 @@ class ArtifactStoreArgs(TypedDict):
     region: NotRequired[str]
     """Default: ``aws.get_region()``."""
     tags: NotRequired[dict[str, str]]
+    audit_lock: NotRequired[AuditLockConfig | None]
+    """Keep the audit trail in its own bucket under S3 Object Lock with this default retention
+    (``EnvironmentConfig.audit_lock``: always in prod). Default: none, the trail lives under
+    ``audit/`` of the model bucket."""
 
 
 # ----------------------------------------------------------------------- the plan
@@ -83,6 +90,8 @@ class BucketPlan:
     lifecycle_rules: list[dict[str, Any]]
     log_prefix: str | None
     """Target prefix in the access-log bucket; None for the access-log bucket itself."""
+    object_lock: AuditLockConfig | None = None
+    """Object Lock with this default retention (created with the bucket; cannot be undone)."""
 
 
 @dataclass(frozen=True)
@@ -143,12 +152,15 @@ def plan_storage(
     storage: StorageConfig | None = None,
     unsafe: UnsafeConfig | None = None,
     read_accounts: Sequence[str] = (),
+    audit_lock: AuditLockConfig | None = None,
 ) -> StoragePlan:
-    """Names, encryption, lifecycle and policies of the four buckets. Pure."""
+    """Names, encryption, lifecycle and policies of the buckets (four, or five with the
+    audit bucket under Object Lock). Pure."""
     storage = storage or StorageConfig()
     unsafe = unsafe or UnsafeConfig()
     buckets: dict[str, BucketPlan] = {}
-    for purpose in PURPOSES:
+    purposes = (*PURPOSES, AUDIT_PURPOSE) if audit_lock is not None else PURPOSES
+    for purpose in purposes:
         name = naming.bucket_name(project, environment, purpose, ctx.account_id, ctx.region)
         buckets[purpose] = BucketPlan(
             purpose=purpose,
@@ -160,6 +172,7 @@ def plan_storage(
             force_destroy=unsafe.force_destroy_buckets,
             lifecycle_rules=lifecycle_rules(purpose, storage),
             log_prefix=None if purpose == LOG_PURPOSE else f"{purpose}/",
+            object_lock=audit_lock if purpose == AUDIT_PURPOSE else None,
         )
     readers = [a for a in read_accounts if a != ctx.account_id]
     log_bucket = buckets[LOG_PURPOSE].name
@@ -236,7 +249,7 @@ class ArtifactStore(pulumi.ComponentResource):
         """purpose → physical name (known at plan time)."""
         bucket_arns: dict[str, str]
         audit_s3_uri: str
-        """``s3://<model bucket>/audit/``."""
+        """``s3://<audit bucket>/audit/`` under Object Lock, else ``s3://<model bucket>/audit/``."""
 
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -251,19 +264,21 @@ class ArtifactStore(pulumi.ComponentResource):
             args.get("storage"),
             args.get("unsafe"),
             args.get("read_accounts", []),
+            args.get("audit_lock"),
         )
         tags = args.get("tags", {})
         self.buckets: dict[str, aws.s3.Bucket] = {}
         self.policies: dict[str, aws.s3.BucketPolicy] = {}
         # The access-log bucket first: the others log into it.
-        for purpose in (LOG_PURPOSE, *[p for p in PURPOSES if p != LOG_PURPOSE]):
+        for purpose in (LOG_PURPOSE, *[p for p in self.plan.buckets if p != LOG_PURPOSE]):
             self._bucket(name, self.plan.buckets[purpose], tags)
 
         self.bucket_names = {p: b.name for p, b in self.plan.buckets.items()}
         self.bucket_arns = {
             p: iam.bucket_arn(self._ctx.partition, n) for p, n in self.bucket_names.items()
         }
-        self.audit_s3_uri = f"s3://{self.bucket_names['model']}/{AUDIT_PREFIX}"
+        audit_bucket = self.bucket_names.get(AUDIT_PURPOSE, self.bucket_names["model"])
+        self.audit_s3_uri = f"s3://{audit_bucket}/{AUDIT_PREFIX}"
         self.register_outputs(
             {
                 "bucket_names": self.bucket_names,
@@ -278,6 +293,8 @@ class ArtifactStore(pulumi.ComponentResource):
             base,
             bucket=plan.name,
             force_destroy=plan.force_destroy,
+            # only at creation: S3 enables Object Lock for the life of the bucket
+            **({"object_lock_enabled": True} if plan.object_lock is not None else {}),
             tags={**tags, "mlops:bucket": plan.purpose},
             opts=stateful_options(self, self.plan.protection),
         )
@@ -312,6 +329,19 @@ class ArtifactStore(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=children,
         )
+        if plan.object_lock is not None:
+            aws.s3.BucketObjectLockConfiguration(
+                f"{base}-object-lock",
+                bucket=ref,
+                object_lock_enabled="Enabled",
+                rule={
+                    "default_retention": {
+                        "mode": plan.object_lock.mode,
+                        "days": plan.object_lock.retention_days,
+                    }
+                },
+                opts=child_options(self, depends_on=[versioning]),
+            )
         self.policies[plan.purpose] = aws.s3.BucketPolicy(
             f"{base}-policy",
             bucket=ref,

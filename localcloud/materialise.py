@@ -161,6 +161,8 @@ def _kms_alias(m: Any, rid: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]
 def _bucket(m: Any, rid: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     s3 = m.client("s3")
     args: dict[str, Any] = {"Bucket": rid}
+    if i.get("objectLockEnabled"):
+        args["ObjectLockEnabledForBucket"] = True
     if m.region != "us-east-1":
         args["CreateBucketConfiguration"] = {"LocationConstraint": m.region}
     try:
@@ -213,6 +215,14 @@ def _ownership(s3: Any, i: dict[str, Any]) -> None:
 
 def _policy(s3: Any, i: dict[str, Any]) -> None:
     s3.put_bucket_policy(Bucket=i["bucket"], Policy=i["policy"])
+
+
+def _object_lock(s3: Any, i: dict[str, Any]) -> None:
+    config: dict[str, Any] = {"ObjectLockEnabled": i.get("objectLockEnabled") or "Enabled"}
+    retention = (i.get("rule") or {}).get("defaultRetention")
+    if retention:
+        config["Rule"] = {"DefaultRetention": _pascal(retention)}
+    s3.put_object_lock_configuration(Bucket=i["bucket"], ObjectLockConfiguration=config)
 
 
 def _lifecycle(s3: Any, i: dict[str, Any]) -> None:
@@ -469,6 +479,9 @@ HANDLERS: dict[str, Handler] = {
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting(_policy),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _bucket_setting(_lifecycle),
     "aws:s3/bucketLogging:BucketLogging": _logging,
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": _bucket_setting(
+        _object_lock
+    ),
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": _ecr_lifecycle,
     "aws:ecr/repositoryPolicy:RepositoryPolicy": _ecr_repository_policy,

@@ -4,6 +4,12 @@ Each record is its own object under ``StackOutputs.audit_s3_uri`` with a key tha
 sorts by time and cannot collide (``<UTC timestamp>-<random>.json``), written with
 ``IfNoneMatch="*"`` so nothing is ever overwritten (the bucket is versioned too).
 Failed, rolled-back and timed-out actions are recorded like successful ones.
+
+Under S3 Object Lock (prod; ``StackOutputs.audit_lock``) each record is also written with
+its own lock mode and retain-until date, so S3 refuses the write outright if the bucket is
+not under Object Lock, and nobody (in COMPLIANCE mode not even the root user) can delete or
+rewrite a record before its retention ends. :meth:`AuditTrail.check_lock` verifies the
+bucket before any action runs.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -73,16 +79,59 @@ def caller_identity(sts: STSClient | None) -> str:
     return f"{arn} ({user})"
 
 
+@dataclass(frozen=True)
+class AuditLock:
+    """The Object Lock every record is written under."""
+
+    mode: str
+    """``COMPLIANCE`` or ``GOVERNANCE``."""
+    retention_days: int
+
+
 class AuditTrail:
     """Append and list the records of one stack."""
 
-    def __init__(self, s3: S3Client, uri: str, stack: str, who: str) -> None:
+    def __init__(
+        self, s3: S3Client, uri: str, stack: str, who: str, lock: AuditLock | None = None
+    ) -> None:
         self._s3 = s3
         self.bucket, prefix = split_s3_uri(uri)
         self.prefix = f"{prefix.rstrip('/')}/{stack}/".lstrip("/")
         self.stack = stack
         self.who = who
+        self.lock = lock
         self._commit = git_commit()
+
+    def check_lock(self) -> None:
+        """Refuse to act when the contract promises Object Lock and the bucket lacks it."""
+        if self.lock is None:
+            return
+        where = f"s3://{self.bucket}"
+        try:
+            found = self._s3.get_object_lock_configuration(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise AuditWriteFailed(
+                f"the audit trail must be under S3 Object Lock ({self.lock.mode}, "
+                f"{self.lock.retention_days} days) but {where}'s lock configuration cannot be "
+                f"read: {describe_failure('GetObjectLockConfiguration', exc)}; nothing was done"
+            ) from exc
+        config = found.get("ObjectLockConfiguration", {})
+        if config.get("ObjectLockEnabled") != "Enabled":
+            raise AuditWriteFailed(
+                f"the audit trail must be under S3 Object Lock ({self.lock.mode}, "
+                f"{self.lock.retention_days} days) but {where} has Object Lock off; deploy the "
+                "stack (pulumi up) before running the pipeline; nothing was done"
+            )
+
+    def _lock_arguments(self, now: datetime) -> dict[str, Any]:
+        if self.lock is None:
+            return {}
+        return {
+            "ObjectLockMode": self.lock.mode,
+            "ObjectLockRetainUntilDate": now + timedelta(days=self.lock.retention_days),
+            # S3 requires an integrity checksum with Object Lock parameters
+            "ChecksumAlgorithm": "SHA256",
+        }
 
     def record(
         self,
@@ -112,6 +161,7 @@ class AuditTrail:
                 Body=body,
                 ContentType="application/json",
                 IfNoneMatch="*",
+                **self._lock_arguments(now),
             )
         except (ClientError, BotoCoreError) as exc:
             raise AuditWriteFailed(

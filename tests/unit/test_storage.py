@@ -298,3 +298,58 @@ def test_plan_storage_encrypts_all_but_the_log_bucket_with_kms() -> None:
         "access-logs": False,
     }
     assert plan.buckets["access-logs"].log_prefix is None
+
+
+# --------------------------------------- issue 15 item 9: the audit trail under Object Lock
+
+
+def test_an_audit_lock_puts_the_trail_in_its_own_object_locked_bucket(run_mocked: Any) -> None:
+    from components.config import AuditLockConfig
+
+    lock = AuditLockConfig(mode="GOVERNANCE", retention_days=400)
+    run = store(run_mocked, audit_lock=lock)
+    with_audit = (*PURPOSES, "audit")
+    assert run.names("aws:s3/bucket:Bucket") == sorted(f"{NAME}-{p}" for p in with_audit)
+    audit = run.named(f"{NAME}-audit").inputs
+    assert audit == {
+        "bucket": bucket("audit"),
+        "forceDestroy": False,
+        "objectLockEnabled": True,
+        "tags": {"environment": "dev", "mlops:bucket": "audit"},
+    }
+    # Object Lock exists only on the audit bucket, with the configured default retention
+    assert run.names("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == [
+        f"{NAME}-audit-object-lock"
+    ]
+    assert run.named(f"{NAME}-audit-object-lock").inputs == {
+        "bucket": bucket("audit"),
+        "objectLockEnabled": "Enabled",
+        "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 400}},
+    }
+    assert "objectLockEnabled" not in run.named(f"{NAME}-model").inputs
+    # the rest of the baseline applies to the audit bucket like any other
+    for suffix in ("encryption", "versioning", "public-access", "policy", "lifecycle", "logging"):
+        assert run.named(f"{NAME}-audit-{suffix}").inputs["bucket"] == bucket("audit")
+    assert run.outputs["audit"] == f"s3://{bucket('audit')}/audit/"
+    assert run.outputs["names"]["audit"] == bucket("audit")
+
+
+def test_without_an_audit_lock_the_trail_stays_in_the_model_bucket(run_mocked: Any) -> None:
+    run = store(run_mocked)
+    assert run.names("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+    assert run.outputs["audit"] == f"s3://{bucket('model')}/audit/"
+
+
+def test_prod_always_locks_the_audit_trail_and_elsewhere_only_when_asked() -> None:
+    from components.config import EnvironmentConfig
+
+    base = {"owner": "o", "cost_centre": "c"}
+    prod = EnvironmentConfig.model_validate({**base, "environment": "prod"})
+    assert prod.audit_lock is not None
+    assert (prod.audit_lock.mode, prod.audit_lock.retention_days) == ("COMPLIANCE", 2557)
+    dev = EnvironmentConfig.model_validate({**base, "environment": "dev"})
+    assert dev.audit_lock is None
+    asked = EnvironmentConfig.model_validate(
+        {**base, "environment": "dev", "storage": {"audit_lock": {"retention_days": 30}}}
+    )
+    assert asked.audit_lock is not None and asked.audit_lock.retention_days == 30
