@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies import ecr, iam, kms, observability, s3, sagemaker, tagging
+from policies import ecr, iam, kms, observability, resource_policies, s3, sagemaker, tagging
 from policies.model import Rule, StackRule
 
 RULES: tuple[Rule, ...] = (
@@ -10,6 +10,7 @@ RULES: tuple[Rule, ...] = (
     *ecr.RULES,
     *kms.RULES,
     *iam.RULES,
+    *resource_policies.RULES,
     *sagemaker.RULES,
     *observability.RULES,
     *tagging.RULES,

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from policies.arns import own_account_of
 from policies.catalog import RULES, STACK_RULES
 from policies.model import Context, Resource, Rule, StackRule, Violation
 from policies.values import CannotCheck, plain
@@ -68,6 +69,9 @@ def evaluate(
     *,
     default_tags: Mapping[str, str] | None = None,
     missing_is_unknown: bool = True,
+    account_id: str | None = None,
+    trusted_accounts: Iterable[str] = (),
+    name_prefix: str | None = None,
 ) -> list[Violation]:
     """Every violation of the baseline in a planned stack, resource rules first.
 
@@ -76,12 +80,23 @@ def evaluate(
     until apply" — never a pass). ``missing_is_unknown`` (default, right for pulumi-mock
     plans) reads an absent reference such as a KMS key ARN as unknown; pass False for
     inputs where absent means "not set".
+
+    The facts the IAM and resource-policy rules need besides the environment:
+    ``account_id`` is the stack's own account (``None``: the one account the
+    provider-computed ARNs in the plan's state name, if there is exactly one; else
+    unknown, and then every account a policy names counts as another account);
+    ``trusted_accounts`` are the other accounts resource policies may open to
+    (``registry.cross_account_ids``); ``name_prefix`` is ``<project>-<environment>``
+    (``components.naming.prefix``), which iam:PassRole's role names must start with.
     """
     planned = [as_resource(r) for r in resources]
     ctx = Context(
         environment=environment,
         default_tags=dict(default_tags or {}),
         missing_is_unknown=missing_is_unknown,
+        account_id=account_id if account_id is not None else own_account_of(planned),
+        trusted_accounts=tuple(trusted_accounts),
+        name_prefix=name_prefix,
     )
     violations: list[Violation] = []
     for resource in planned:

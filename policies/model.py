@@ -44,10 +44,27 @@ class Context:
     drop unresolved outputs; false under the Pulumi engine, which sends unknowns explicitly."""
     resource_type: str = ""
     """The type of the resource being checked (set per resource by the runners)."""
+    account_id: str | None = None
+    """The stack's own AWS account. ``None``: unknown, and every account a policy names
+    counts as another one (strict; see ``policies/README.md``, "Facts")."""
+    trusted_accounts: tuple[str, ...] = ()
+    """Other accounts resource policies may open to (``registry.cross_account_ids``, the
+    promotion targets). Never a reason to trust a role to them."""
+    name_prefix: str | None = None
+    """``<project>-<environment>`` (``components.naming.prefix``): this environment's
+    roles are named ``<name_prefix>-...``. ``None``: unknown (iam:PassRole must still name
+    role ARNs without wildcards)."""
 
     @property
     def is_prod(self) -> bool:
         return self.environment == PROD
+
+    def is_own_account(self, account: str) -> bool:
+        return self.account_id is not None and account == self.account_id
+
+    def may_be_granted(self, account: str) -> bool:
+        """A resource policy may name ``account``: the stack's own, or a trusted one."""
+        return self.is_own_account(account) or account in self.trusted_accounts
 
 
 @dataclass(frozen=True)

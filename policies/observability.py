@@ -1,4 +1,5 @@
-"""CloudWatch log groups (retention, KMS), alarms (actions enabled), SNS topics (KMS)."""
+"""CloudWatch log groups (retention, KMS, a customer-managed key), alarms (actions enabled),
+SNS topics (KMS, a customer-managed key)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policies import tokens
-from policies.builders import require_reference
+from policies.builders import require_customer_managed_key, require_reference
 from policies.model import Context, Rule
 from policies.values import get
 
@@ -70,6 +71,17 @@ RULES: list[Rule] = [
         data_protection=True,
     ),
     Rule(
+        id="logs-kms-customer-managed-key",
+        description="CloudWatch log groups use the platform's customer-managed key, "
+        "not an AWS-managed one (alias/aws/...)",
+        checkov_id=None,
+        resource_types=tokens.LOG_GROUP,
+        check=require_customer_managed_key(
+            "kmsKeyId", "log groups must be encrypted with the environment's key"
+        ),
+        data_protection=True,
+    ),
+    Rule(
         id="alarm-actions-enabled",
         description="CloudWatch alarms keep their actions enabled",
         checkov_id="CKV_AWS_319",
@@ -82,5 +94,16 @@ RULES: list[Rule] = [
         checkov_id="CKV_AWS_26",
         resource_types=tokens.SNS_TOPIC,
         check=require_reference("kmsMasterKeyId", "topics must be encrypted with a KMS key"),
+    ),
+    Rule(
+        id="sns-topic-kms-customer-managed-key",
+        description="SNS topics use the platform's customer-managed key, not alias/aws/sns",
+        checkov_id=None,
+        resource_types=tokens.SNS_TOPIC,
+        check=require_customer_managed_key(
+            "kmsMasterKeyId",
+            "topics must use the environment's key (CloudWatch alarms cannot publish to a "
+            "topic under alias/aws/sns, whose policy does not let the service use it)",
+        ),
     ),
 ]

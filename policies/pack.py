@@ -7,12 +7,21 @@ analyzer's gRPC server and never returns (``policies/__main__.py`` calls it).
 The enforcement level of each policy follows the environment, read once at start from
 the stack's name (``PULUMI_STACK``), the same place the stack program binds it; any other
 name → ``prod`` (the strictest). ``--policy-pack-config`` may still override a policy's level.
+
+The facts the IAM and resource-policy rules need (:class:`StackFacts`) come from what the
+engine hands the pack: the stack's config (``PULUMI_CONFIG``, JSON) for the trusted
+accounts (``mlops:platform`` → ``registry.cross_account_ids``) and the stack's own account
+(``aws:allowedAccountIds``, when it lists exactly one), and ``PULUMI_PROJECT`` for the name
+prefix. Whatever is absent or unreadable is unknown, and the rules are strict about it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from policies.catalog import RULES, STACK_RULES
@@ -46,6 +55,59 @@ def detect_environment(env: Mapping[str, str] | None = None) -> str:
     return bound.value if bound is not None else PROD
 
 
+@dataclass(frozen=True)
+class StackFacts:
+    """What the rules may know about the analyzed stack besides its environment."""
+
+    account_id: str | None = None
+    trusted_accounts: tuple[str, ...] = ()
+    name_prefix: str | None = None
+
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def _config_value(config: Mapping[str, Any], key: str) -> Any:
+    """``ns:key`` (or the older ``ns:config:key``) from the engine's config, JSON decoded
+    when it is a JSON text (structured values arrive as JSON strings)."""
+    namespace, name = key.split(":", 1)
+    value = config.get(key, config.get(f"{namespace}:config:{name}"))
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _accounts(value: Any) -> tuple[str, ...]:
+    listed = value if isinstance(value, list) else []
+    return tuple(str(a) for a in listed if _ACCOUNT.match(str(a)))
+
+
+def detect_facts(environment: str, env: Mapping[str, str] | None = None) -> StackFacts:
+    """:class:`StackFacts` from ``PULUMI_CONFIG`` and ``PULUMI_PROJECT``; absent → unknown."""
+    from components.naming import prefix
+
+    env = os.environ if env is None else env
+    try:
+        config = json.loads(env.get("PULUMI_CONFIG") or "{}")
+    except json.JSONDecodeError:
+        config = {}
+    if not isinstance(config, Mapping):
+        config = {}
+    platform = _config_value(config, "mlops:platform")
+    registry = platform.get("registry") if isinstance(platform, Mapping) else None
+    trusted = _accounts(registry.get("cross_account_ids")) if isinstance(registry, Mapping) else ()
+    allowed = _accounts(_config_value(config, "aws:allowedAccountIds"))
+    project = env.get("PULUMI_PROJECT") or ""
+    return StackFacts(
+        account_id=allowed[0] if len(allowed) == 1 else None,
+        trusted_accounts=trusted,
+        name_prefix=prefix(project, environment) if project else None,
+    )
+
+
 def _description(rule: Rule | StackRule) -> str:
     return f"{rule.description} ({rule.checkov_id})" if rule.checkov_id else rule.description
 
@@ -68,18 +130,26 @@ def _unknown(exc: CannotCheck) -> Exception:
     return err
 
 
-def _context(environment: str, resource_type: str = "") -> Context:
+def _context(environment: str, facts: StackFacts, resource_type: str = "") -> Context:
     # the engine sends unknowns explicitly, so an absent property really is unset
-    return Context(environment, missing_is_unknown=False, resource_type=resource_type)
+    return Context(
+        environment,
+        missing_is_unknown=False,
+        resource_type=resource_type,
+        account_id=facts.account_id,
+        trusted_accounts=facts.trusted_accounts,
+        name_prefix=facts.name_prefix,
+    )
 
 
-def resource_validator(rule: Rule, environment: str) -> Any:
+def resource_validator(rule: Rule, environment: str, facts: StackFacts | None = None) -> Any:
     """``validate(args, report_violation)`` for a ResourceValidationPolicy."""
+    known = facts or StackFacts()
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not rule.applies_to(args.resource_type):
             return
-        ctx = _context(environment, args.resource_type)
+        ctx = _context(environment, known, args.resource_type)
         try:
             messages = rule.check(plain(args.props), ctx)
         except CannotCheck as exc:
@@ -103,13 +173,14 @@ def _as_resource(r: PolicyResource) -> Resource:
     )
 
 
-def stack_validator(rule: StackRule, environment: str) -> Any:
+def stack_validator(rule: StackRule, environment: str, facts: StackFacts | None = None) -> Any:
     """``validate(args, report_violation)`` for a StackValidationPolicy."""
+    known = facts or StackFacts()
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [_as_resource(r) for r in args.resources]
         unknown: list[str] = []
-        for finding in rule.check(resources, _context(environment)):
+        for finding in rule.check(resources, _context(environment, known)):
             if finding.unknown:
                 unknown.append(f"{finding.resource.name}: {finding.message}")
             else:
@@ -122,15 +193,16 @@ def stack_validator(rule: StackRule, environment: str) -> Any:
     return validate
 
 
-def build_policies(environment: str) -> list[Policy]:
-    """Every rule as a CrossGuard policy with the environment's enforcement level."""
+def build_policies(environment: str, facts: StackFacts | None = None) -> list[Policy]:
+    """Every rule as a CrossGuard policy with the environment's enforcement level
+    (``facts``: what is known about the stack; ``None`` → nothing, the strictest)."""
     from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
     policies: list[Policy] = [
         ResourceValidationPolicy(
             name=rule.id,
             description=_description(rule),
-            validate=resource_validator(rule, environment),
+            validate=resource_validator(rule, environment, facts),
             enforcement_level=_enforcement(rule, environment),
         )
         for rule in RULES
@@ -139,7 +211,7 @@ def build_policies(environment: str) -> list[Policy]:
         StackValidationPolicy(
             name=rule.id,
             description=_description(rule),
-            validate=stack_validator(rule, environment),
+            validate=stack_validator(rule, environment, facts),
             enforcement_level=_enforcement(rule, environment),
         )
         for rule in STACK_RULES
@@ -154,7 +226,7 @@ def serve(environment: str | None = None) -> None:  # pragma: no cover - starts 
     env = environment or detect_environment()
     PolicyPack(
         name=PACK_NAME,
-        policies=build_policies(env),
+        policies=build_policies(env, detect_facts(env)),
         enforcement_level=EnforcementLevel.ADVISORY,
         description=f"mlops-stack security baseline ({env} enforcement)",
     )

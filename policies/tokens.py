@@ -25,7 +25,10 @@ S3_PUBLIC_ACCESS_BLOCK: Final = frozenset(
 S3_POLICY: Final = frozenset({"aws:s3/bucketPolicy:BucketPolicy"})
 
 ECR_REPOSITORY: Final = frozenset({"aws:ecr/repository:Repository"})
+ECR_REPOSITORY_POLICY: Final = frozenset({"aws:ecr/repositoryPolicy:RepositoryPolicy"})
+ECR_REGISTRY_POLICY: Final = frozenset({"aws:ecr/registryPolicy:RegistryPolicy"})
 KMS_KEY: Final = frozenset({"aws:kms/key:Key"})
+KMS_KEY_POLICY: Final = frozenset({"aws:kms/keyPolicy:KeyPolicy"})
 
 IAM_ROLE: Final = "aws:iam/role:Role"
 IAM_POLICY_HOLDERS: Final = frozenset(
@@ -44,6 +47,10 @@ ALARMS: Final = frozenset(
     {"aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/compositeAlarm:CompositeAlarm"}
 )
 SNS_TOPIC: Final = frozenset({"aws:sns/topic:Topic"})
+SNS_TOPIC_POLICY: Final = frozenset({"aws:sns/topicPolicy:TopicPolicy"})
+SQS_QUEUE: Final = frozenset({"aws:sqs/queue:Queue"})
+SQS_QUEUE_POLICY: Final = frozenset({"aws:sqs/queuePolicy:QueuePolicy"})
+SECRET_POLICY: Final = frozenset({"aws:secretsmanager/secretPolicy:SecretPolicy"})
 
 SAGEMAKER_ENDPOINT_CONFIG: Final = frozenset(
     {"aws:sagemaker/endpointConfiguration:EndpointConfiguration"}
@@ -51,6 +58,9 @@ SAGEMAKER_ENDPOINT_CONFIG: Final = frozenset(
 SAGEMAKER_MODEL: Final = frozenset({"aws:sagemaker/model:Model"})
 SAGEMAKER_DATA_QUALITY: Final = frozenset(
     {"aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"}
+)
+SAGEMAKER_MODEL_PACKAGE_GROUP_POLICY: Final = frozenset(
+    {"aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"}
 )
 
 TAGGABLE: Final = (

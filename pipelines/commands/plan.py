@@ -123,8 +123,18 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except Exception as exc:  # the stack program itself failed
         raise MlopsError(f"stack {stack}: the stack program failed: {exc}") from exc
     # Absent references count as unset, not unknown: the offline plan marks real unknowns.
+    # The run uses the default PlatformMocks, whose account is DEFAULT_ACCOUNT_ID.
+    from components.naming import prefix
+    from stacks.offline import DEFAULT_ACCOUNT_ID
+
+    environment = result.config.environment.value
     violations = policies.evaluate(
-        result.resources, result.config.environment.value, missing_is_unknown=False
+        result.resources,
+        environment,
+        missing_is_unknown=False,
+        account_id=DEFAULT_ACCOUNT_ID,
+        trusted_accounts=result.config.registry.cross_account_ids,
+        name_prefix=prefix(result.project, environment),
     )
     payload = plan_payload(result, violations)
     console.result(payload, human=render(payload, result, violations))

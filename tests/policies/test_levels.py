@@ -23,6 +23,15 @@ DATA_PROTECTION = {
     "sagemaker-monitoring-volume-kms",
     "sagemaker-inter-container-encryption",
     "logs-kms-encryption",
+    "logs-kms-customer-managed-key",
+    "iam-no-service-wildcard-action",
+    "s3-bucket-policy-principals",
+    "kms-key-policy-principals",
+    "ecr-repository-policy-principals",
+    "sns-topic-policy-principals",
+    "sqs-queue-policy-principals",
+    "sagemaker-model-package-group-policy-principals",
+    "secretsmanager-secret-policy-principals",
 }
 
 ALL_RULES: list[policies.Rule | policies.StackRule] = [*policies.RULES, *policies.STACK_RULES]
@@ -55,6 +64,12 @@ def test_checkov_ids_of_the_baseline() -> None:
     assert expected <= set(by_rule.values())
     assert by_rule["s3-bucket-encryption-kms"] == "CKV_AWS_145"
     assert by_rule["s3-bucket-tls-only"] is None  # no checkov equivalent: our own
+    # resource policies open to '*' map to checkov's per-service checks
+    assert by_rule["s3-bucket-policy-principals"] == "CKV_AWS_70"
+    assert by_rule["kms-key-policy-principals"] == "CKV_AWS_33"
+    assert by_rule["ecr-repository-policy-principals"] == "CKV_AWS_32"
+    assert by_rule["sns-topic-policy-principals"] == "CKV_AWS_169"
+    assert by_rule["sqs-queue-policy-principals"] == "CKV_AWS_168"
 
 
 def test_required_tags_follow_components() -> None:

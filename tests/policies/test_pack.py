@@ -198,6 +198,69 @@ def test_detect_environment(env: dict[str, str], expected: str) -> None:
     assert pack.detect_environment(env) == expected
 
 
+_PLATFORM = {"environment": "staging", "registry": {"cross_account_ids": ["210987654321"]}}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (  # the engine's config: structured values as JSON text
+            {
+                "PULUMI_PROJECT": "mlops-stack",
+                "PULUMI_CONFIG": json.dumps(
+                    {
+                        "mlops:platform": json.dumps(_PLATFORM),
+                        "aws:allowedAccountIds": json.dumps(["123456789012"]),
+                    }
+                ),
+            },
+            pack.StackFacts("123456789012", ("210987654321",), "mlops-stack-staging"),
+        ),
+        (  # ... or as objects; the older ns:config:key spelling
+            {
+                "PULUMI_CONFIG": json.dumps(
+                    {
+                        "mlops:config:platform": _PLATFORM,
+                        "aws:allowedAccountIds": ["123456789012", "210987654321"],
+                    }
+                )
+            },
+            pack.StackFacts(None, ("210987654321",), None),  # two accounts: which is ours?
+        ),
+        (
+            {"PULUMI_CONFIG": "not json", "PULUMI_PROJECT": "p"},
+            pack.StackFacts(None, (), "p-staging"),
+        ),
+        ({}, pack.StackFacts()),
+    ],
+)
+def test_detect_facts(env: dict[str, str], expected: pack.StackFacts) -> None:
+    assert pack.detect_facts("staging", env) == expected
+
+
+def test_pack_policies_use_the_facts() -> None:
+    key_policy = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*",
+                }
+            ]
+        }
+    )
+    args = _args("aws:kms/key:Key", "key", {"enableKeyRotation": True, "policy": key_policy})
+    known = pack.StackFacts("123456789012", (), "mlops-stack-prod")
+    report = Reports()
+    _policy(pack.build_policies("prod", known), "kms-key-policy-principals").validate(args, report)
+    assert report.calls == []
+    # nothing known (no aws:allowedAccountIds): the own account counts as another one
+    _policy(pack.build_policies("prod"), "kms-key-policy-principals").validate(args, report)
+    assert len(report.calls) == 1 and "grants account 123456789012" in report.calls[0][0]
+
+
 def test_importing_policies_builds_no_pack() -> None:
     import subprocess
     import sys

@@ -43,6 +43,86 @@ DQ_OK = {
 VARIANT = {"variantName": "AllTraffic", "instanceType": "ml.m5.xlarge", "modelName": "m"}
 S3_ARN = "arn:aws:s3:::data-bucket/*"
 
+# what the rules know about the stack in these cases (as `mlops plan` passes it)
+ACCOUNT = "123456789012"
+TRUSTED = "210987654321"
+PREFIX = "mlops-stack-prod"
+FACTS: dict[str, Any] = {
+    "account_id": ACCOUNT,
+    "trusted_accounts": (TRUSTED,),
+    "name_prefix": PREFIX,
+}
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-sagemaker-training"
+GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+SUB = "token.actions.githubusercontent.com:sub"
+
+
+def pass_role(resource: Any, condition: Any = None) -> str:
+    st = allow("iam:PassRole", resource)
+    if condition is not None:
+        st["Condition"] = condition
+    return doc(st)
+
+
+PASSED_TO_SAGEMAKER = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def service_trust(condition: Any = None) -> str:
+    st: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sagemaker.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    if condition is not None:
+        st["Condition"] = condition
+    return doc(st)
+
+
+def oidc_trust(condition: Any) -> str:
+    st: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Federated": GITHUB},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+    }
+    if condition is not None:
+        st["Condition"] = condition
+    return doc(st)
+
+
+def grant(principal: Any, effect: str = "Allow") -> dict[str, Any]:
+    return {"Sid": "Grant", "Effect": effect, "Principal": principal, "Action": "x:Get"}
+
+
+def resource_policy(*principals: Any) -> str:
+    """A resource policy: the TLS-only deny to '*', then an Allow per principal."""
+    return doc(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"},
+        *[grant(p) for p in principals],
+    )
+
+
+OWN_AND_TRUSTED = resource_policy(
+    {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+    {"AWS": [TRUSTED, f"arn:aws:iam::{TRUSTED}:root"]},
+    {"Service": "logging.s3.amazonaws.com"},
+)
+FOREIGN = resource_policy({"AWS": "arn:aws:iam::999999999999:root"})
+PUBLIC = resource_policy("*")
+
+
+def principal_cases(rule: str, type_: str, prop: str, extra: dict[str, Any]) -> list[Any]:
+    return [
+        (rule, type_, {**extra, prop: OWN_AND_TRUSTED}, {**extra, prop: PUBLIC}, "every principal"),
+        (
+            f"{rule}#foreign",
+            type_,
+            {**extra, prop: OWN_AND_TRUSTED},
+            {**extra, prop: FOREIGN},
+            "grants account 999999999999",
+        ),
+    ]
+
+
 # rule id, resource type, passing inputs, failing inputs, fragment of the failure message
 CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
     *[
@@ -153,6 +233,193 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "every principal ('*')",
     ),
     (
+        "iam-service-trust#service-wildcard",
+        ROLE,
+        {"assumeRolePolicy": trust({"Service": "sagemaker.amazonaws.com"}), "tags": TAGS},
+        {"assumeRolePolicy": trust({"Service": "*"}), "tags": TAGS},
+        "trusts Service '*': a wildcard",
+    ),
+    (
+        "iam-no-service-wildcard-action",
+        ROLE_POLICY,
+        {
+            "role": "r",
+            "policy": doc(
+                allow(["s3:GetObject", "s3:PutObject"], S3_ARN),
+                allow(
+                    ["sagemaker:List*", "ec2:Describe*", "application-autoscaling:Describe*"], "*"
+                ),
+                allow("ec2:CreateTags", "arn:aws:ec2:eu-west-1:1:network-interface/*"),
+            ),
+        },
+        {"role": "r", "policy": doc(allow(["s3:GetObject", "s3:Get*"], S3_ARN))},
+        "'s3:Get*' allows every s3 action matching 'Get*'",
+    ),
+    (
+        "iam-no-service-wildcard-action#service-wide",
+        ROLE_POLICY,
+        {"role": "r", "policy": doc(allow("iam:GetRole", ROLE_ARN))},
+        {"role": "r", "policy": doc(allow("iam:*", ROLE_ARN))},
+        "'iam:*' allows every iam action",
+    ),
+    (
+        "iam-no-broad-resource-arn",
+        ROLE_POLICY,
+        {
+            "role": "r",
+            "policy": doc(
+                allow("s3:GetObject", [S3_ARN, "arn:aws:s3:::data-bucket/training/*"]),
+                allow("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-*"),
+                allow("logs:PutLogEvents", "arn:aws:logs:eu-west-1:1:log-group:/aws/x:*"),
+                allow("ec2:CreateNetworkInterface", "arn:aws:ec2:eu-west-1:1:network-interface/*"),
+            ),
+        },
+        {"role": "r", "policy": doc(allow("s3:GetObject", "arn:aws:s3:::*/*"))},
+        "'arn:aws:s3:::*/*', every S3 bucket",
+    ),
+    (
+        "iam-no-broad-resource-arn#role",
+        ROLE_POLICY,
+        {"role": "r", "policy": doc(allow("iam:GetRole", ROLE_ARN))},
+        {"role": "r", "policy": doc(allow("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/*"))},
+        "every iam role",
+    ),
+    (
+        "iam-pass-role-scoped",
+        ROLE_POLICY,
+        {"role": "r", "policy": pass_role([ROLE_ARN, f"{ROLE_ARN[:-8]}*"], PASSED_TO_SAGEMAKER)},
+        {"role": "r", "policy": pass_role("*", PASSED_TO_SAGEMAKER)},
+        "iam:PassRole on every role ('*')",
+    ),
+    (
+        "iam-pass-role-scoped#other-environment",
+        ROLE_POLICY,
+        {"role": "r", "policy": pass_role(ROLE_ARN, PASSED_TO_SAGEMAKER)},
+        {
+            "role": "r",
+            "policy": pass_role(
+                f"arn:aws:iam::{ACCOUNT}:role/mlops-stack-dev-training", PASSED_TO_SAGEMAKER
+            ),
+        },
+        "not one of this environment's roles (names start with 'mlops-stack-prod-')",
+    ),
+    (
+        "iam-pass-role-scoped#passed-to-service",
+        ROLE_POLICY,
+        {"role": "r", "policy": pass_role(ROLE_ARN, PASSED_TO_SAGEMAKER)},
+        {"role": "r", "policy": pass_role(ROLE_ARN)},
+        "has no iam:PassedToService condition",
+    ),
+    (
+        "iam-trust-no-other-account",
+        ROLE,
+        {
+            "assumeRolePolicy": trust({"AWS": f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-ci"}),
+            "tags": TAGS,
+        },
+        {
+            "assumeRolePolicy": doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{TRUSTED}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": "x"}},
+                }
+            ),
+            "tags": TAGS,
+        },
+        f"trusts AWS 'arn:aws:iam::{TRUSTED}:root' in account {TRUSTED}",
+    ),
+    (
+        "iam-trust-service-source",
+        ROLE,
+        {
+            "assumeRolePolicy": service_trust({"StringEquals": {"aws:SourceAccount": ACCOUNT}}),
+            "tags": TAGS,
+        },
+        {"assumeRolePolicy": service_trust(), "tags": TAGS},
+        "has no aws:SourceAccount or aws:SourceArn condition",
+    ),
+    (
+        "iam-trust-service-source#other-account",
+        ROLE,
+        {
+            "assumeRolePolicy": service_trust(
+                {
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:training-job/*"
+                    }
+                }
+            ),
+            "tags": TAGS,
+        },
+        {
+            "assumeRolePolicy": service_trust(
+                {"StringEquals": {"aws:SourceAccount": "999999999999"}}
+            ),
+            "tags": TAGS,
+        },
+        "conditions the source on account(s) ['999999999999']",
+    ),
+    (
+        "iam-trust-oidc-subject",
+        ROLE,
+        {
+            "assumeRolePolicy": oidc_trust({"StringLike": {SUB: "repo:acme/mlops-stack:*"}}),
+            "tags": TAGS,
+        },
+        {"assumeRolePolicy": oidc_trust({"StringLike": {SUB: "repo:acme/*"}}), "tags": TAGS},
+        "'repo:acme/*' is a broad wildcard",
+    ),
+    (
+        "iam-trust-oidc-subject#missing",
+        ROLE,
+        {
+            "assumeRolePolicy": oidc_trust(
+                {"StringEquals": {SUB: "repo:acme/mlops-stack:ref:refs/heads/main"}}
+            ),
+            "tags": TAGS,
+        },
+        {
+            "assumeRolePolicy": oidc_trust(
+                {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}
+            ),
+            "tags": TAGS,
+        },
+        "without a ':sub' condition",
+    ),
+    *principal_cases("s3-bucket-policy-principals", POLICY, "policy", {"bucket": "b"}),
+    *principal_cases(
+        "kms-key-policy-principals", "aws:kms/key:Key", "policy", {"enableKeyRotation": True}
+    ),
+    *principal_cases(
+        "ecr-repository-policy-principals",
+        "aws:ecr/repositoryPolicy:RepositoryPolicy",
+        "policy",
+        {"repository": "r"},
+    ),
+    *principal_cases(
+        "sns-topic-policy-principals", "aws:sns/topicPolicy:TopicPolicy", "policy", {"arn": "t"}
+    ),
+    *principal_cases(
+        "sqs-queue-policy-principals",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "policy",
+        {"queueUrl": "q"},
+    ),
+    *principal_cases(
+        "sagemaker-model-package-group-policy-principals",
+        "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
+        "resourcePolicy",
+        {"modelPackageGroupName": "g"},
+    ),
+    *principal_cases(
+        "secretsmanager-secret-policy-principals",
+        "aws:secretsmanager/secretPolicy:SecretPolicy",
+        "policy",
+        {"secretArn": "s"},
+    ),
+    (
         "sagemaker-endpoint-config-kms",
         ENDPOINT_CONFIG,
         {"productionVariants": [VARIANT], "kmsKeyArn": KEY_ARN},
@@ -224,6 +491,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "kmsKeyId is not set",
     ),
     (
+        "logs-kms-customer-managed-key",
+        "aws:cloudwatch/logGroup:LogGroup",
+        {"retentionInDays": 365, "kmsKeyId": KEY_ARN},
+        {"retentionInDays": 365, "kmsKeyId": "alias/aws/logs"},
+        "'alias/aws/logs', an AWS-managed key",
+    ),
+    (
         "alarm-actions-enabled",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         {"actionsEnabled": True, "alarmActions": ["arn:aws:sns:eu-west-1:1:t"]},
@@ -238,6 +512,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "kmsMasterKeyId is not set",
     ),
     (
+        "sns-topic-kms-customer-managed-key",
+        "aws:sns/topic:Topic",
+        {"kmsMasterKeyId": KEY_ARN},
+        {"kmsMasterKeyId": "arn:aws:kms:eu-west-1:123456789012:alias/aws/sns"},
+        "an AWS-managed key",
+    ),
+    (
         "required-tags",
         "aws:s3/bucket:Bucket",
         {"tags": TAGS},
@@ -247,22 +528,25 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
 ]
 
 
-def _violations(rule_id: str, type_: str, inputs: dict[str, Any]) -> list[policies.Violation]:
+def _violations(
+    rule_id: str, type_: str, inputs: dict[str, Any], **facts: Any
+) -> list[policies.Violation]:
     plan = [Planned(type_, "res", inputs)]
-    found = policies.evaluate(plan, "prod", missing_is_unknown=False)
+    found = policies.evaluate(plan, "prod", missing_is_unknown=False, **(facts or FACTS))
     return [v for v in found if v.policy == rule_id]
 
 
 def test_every_resource_rule_has_a_case() -> None:
-    assert sorted(c[0] for c in CASES) == sorted(r.id for r in policies.RULES)
+    assert sorted({c[0].split("#")[0] for c in CASES}) == sorted(r.id for r in policies.RULES)
 
 
 @pytest.mark.parametrize(
-    ("rule_id", "type_", "good", "bad", "fragment"), CASES, ids=[c[0] for c in CASES]
+    ("case", "type_", "good", "bad", "fragment"), CASES, ids=[c[0] for c in CASES]
 )
 def test_rule_passes_and_fails(
-    rule_id: str, type_: str, good: dict[str, Any], bad: dict[str, Any], fragment: str
+    case: str, type_: str, good: dict[str, Any], bad: dict[str, Any], fragment: str
 ) -> None:
+    rule_id = case.split("#")[0]
     assert _violations(rule_id, type_, good) == []
     failures = _violations(rule_id, type_, bad)
     assert failures, f"{rule_id} did not fail on {bad}"

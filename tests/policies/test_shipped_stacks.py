@@ -16,14 +16,24 @@ import policies
 if importlib.util.find_spec("stacks.offline") is None:  # pragma: no cover
     pytest.skip("stacks/offline.py (run_offline) is not in this tree yet", allow_module_level=True)
 
-from stacks.offline import UNKNOWN, OfflineRun, run_offline
+from components.naming import prefix
+from stacks.offline import DEFAULT_ACCOUNT_ID, UNKNOWN, OfflineRun, run_offline
 
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 SHIPPED = ["dev", "staging", "prod", "local"]
 
 
+def _facts(run: OfflineRun) -> dict[str, Any]:
+    """What `mlops plan` tells the rules about the run (the default mocks' account)."""
+    return {
+        "account_id": DEFAULT_ACCOUNT_ID,
+        "trusted_accounts": run.config.registry.cross_account_ids,
+        "name_prefix": prefix(run.project, run.config.environment.value),
+    }
+
+
 def _evaluate(run: OfflineRun) -> list[policies.Violation]:
-    return policies.evaluate(run.resources, run.config.environment.value)
+    return policies.evaluate(run.resources, run.config.environment.value, **_facts(run))
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +54,7 @@ def test_shipped_stack_has_no_mandatory_violation(
     # strict: the offline plan marks unknowns explicitly, so an absent reference is unset
     run = runs[stack, preview]
     found = policies.evaluate(
-        run.resources, run.config.environment.value, missing_is_unknown=not strict
+        run.resources, run.config.environment.value, missing_is_unknown=not strict, **_facts(run)
     )
     mandatory = [v for v in found if v.level == "mandatory"]
     assert mandatory == [], "\n".join(f"{v.policy} {v.resource}: {v.message}" for v in mandatory)
@@ -135,3 +145,25 @@ def test_rules_really_see_the_shipped_roles_and_key(
         ("iam-no-wildcard-resource", access.name, "mandatory"),
         ("kms-key-rotation", key.name, "mandatory"),
     }
+
+
+def test_rules_really_see_the_shipped_resource_policies_and_trusts(
+    runs: dict[tuple[str, bool], OfflineRun],
+) -> None:
+    # staging opens its model artifacts, images, packages and key to its promotion target:
+    # without that account among the trusted ones, each grant is a mandatory violation
+    run = runs["staging", False]
+    (target,) = run.config.registry.cross_account_ids
+    found = policies.evaluate(run.resources, "staging", account_id=DEFAULT_ACCOUNT_ID)
+    assert {(v.policy, v.level) for v in found} == {
+        ("s3-bucket-policy-principals", "mandatory"),
+        ("kms-key-policy-principals", "mandatory"),
+        ("ecr-repository-policy-principals", "mandatory"),
+        ("sagemaker-model-package-group-policy-principals", "mandatory"),
+    }
+    assert all(f"grants account {target}" in v.message for v in found)
+    # the roles' trust names this account as the source: another account there is refused
+    other = policies.evaluate(run.resources, "prod", **{**_facts(run), "account_id": "1" * 12})
+    roles = {r.name for r in run.resources if r.type == "aws:iam/role:Role"}
+    assert len(roles) == 2
+    assert {v.resource for v in other if v.policy == "iam-trust-service-source"} == roles

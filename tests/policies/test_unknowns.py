@@ -35,8 +35,11 @@ def test_unknown_key_is_cannot_check(make_unknown: Any) -> None:
         )
     ]
     found = policies.evaluate(plan, "prod")
-    assert [(v.policy, v.level) for v in found] == [("logs-kms-encryption", "unknown")]
-    assert found[0].message.startswith("cannot check until apply: kmsKeyId")
+    assert [(v.policy, v.level) for v in found] == [
+        ("logs-kms-encryption", "unknown"),
+        ("logs-kms-customer-managed-key", "unknown"),
+    ]
+    assert all(v.message.startswith("cannot check until apply: kmsKeyId") for v in found)
     assert not policies.has_mandatory(found)
 
 
@@ -47,6 +50,9 @@ def test_unknown_policy_document_is_cannot_check(make_unknown: Any) -> None:
     assert {(v.policy, v.level) for v in found} == {
         ("iam-no-wildcard-action", "unknown"),
         ("iam-no-wildcard-resource", "unknown"),
+        ("iam-no-service-wildcard-action", "unknown"),
+        ("iam-no-broad-resource-arn", "unknown"),
+        ("iam-pass-role-scoped", "unknown"),
     }
 
 
