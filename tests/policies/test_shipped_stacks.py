@@ -167,3 +167,27 @@ def test_rules_really_see_the_shipped_resource_policies_and_trusts(
     roles = {r.name for r in run.resources if r.type == "aws:iam/role:Role"}
     assert len(roles) == 2
     assert {v.resource for v in other if v.policy == "iam-trust-service-source"} == roles
+
+
+def test_mlops_plan_tells_the_rules_the_stack_facts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.cli import main
+
+    seen: dict[str, Any] = {}
+    real = policies.evaluate
+
+    def spy(resources: Any, environment: str, **kwargs: Any) -> list[policies.Violation]:
+        seen.update(kwargs, environment=environment)
+        return real(resources, environment, **kwargs)
+
+    monkeypatch.setattr(policies, "evaluate", spy)
+    assert main(["plan", "--stack", "staging", "--json", "--stacks-dir", str(STACKS_DIR)]) == 0
+    capsys.readouterr()
+    assert seen == {
+        "environment": "staging",
+        "missing_is_unknown": False,
+        "account_id": DEFAULT_ACCOUNT_ID,
+        "trusted_accounts": ["210987654321"],
+        "name_prefix": "mlops-stack-staging",
+    }
