@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from policies import ecr, iam, kms, observability, resource_policies, s3, sagemaker, tagging
+from policies import (
+    audit_lock,
+    ecr,
+    iam,
+    kms,
+    observability,
+    resource_policies,
+    s3,
+    sagemaker,
+    tagging,
+)
 from policies.model import Rule, StackRule
 
 RULES: tuple[Rule, ...] = (
@@ -17,7 +27,7 @@ RULES: tuple[Rule, ...] = (
 )
 """Rules over one resource's inputs."""
 
-STACK_RULES: tuple[StackRule, ...] = tuple(s3.STACK_RULES)
+STACK_RULES: tuple[StackRule, ...] = (*s3.STACK_RULES, *audit_lock.STACK_RULES)
 """Rules that join several resources (S3 buckets and their settings)."""
 
 

@@ -23,6 +23,7 @@ S3_PUBLIC_ACCESS_BLOCK: Final = frozenset(
     {"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"}
 )
 S3_POLICY: Final = frozenset({"aws:s3/bucketPolicy:BucketPolicy"})
+S3_OBJECT_LOCK: Final = _v2("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
 
 ECR_REPOSITORY: Final = frozenset({"aws:ecr/repository:Repository"})
 ECR_REPOSITORY_POLICY: Final = frozenset({"aws:ecr/repositoryPolicy:RepositoryPolicy"})

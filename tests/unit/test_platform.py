@@ -51,7 +51,13 @@ def test_every_stack_exports_the_validated_contract(
     assert outputs.environment == run.config.environment.value
     assert outputs.account_id == "123456789012"
     assert outputs.buckets.model == f"mlops-stack-{stack}-model-123456789012-{run.region}"
-    assert outputs.audit_s3_uri == f"s3://{outputs.buckets.model}/audit/"
+    # prod's audit trail has a bucket of its own under Object Lock (issue 15, item 9)
+    audit_bucket = (
+        f"mlops-stack-{stack}-audit-123456789012-{run.region}"
+        if stack == "prod"
+        else outputs.buckets.model
+    )
+    assert outputs.audit_s3_uri == f"s3://{audit_bucket}/audit/"
     assert outputs.kms_key_arn.startswith(f"arn:aws:kms:{run.region}:123456789012:key/")
     assert outputs.model_package_group_name == f"mlops-stack-{stack}-models"
     assert outputs.ecr_repository_url.endswith(f"/mlops-stack-{stack}-models")
@@ -69,8 +75,13 @@ def test_every_stack_has_the_security_baseline(runs: dict[str, OfflineRun], stac
     run = runs[stack]
     (key,) = run.of_type("aws:kms/key:Key")
     assert key.inputs["enableKeyRotation"] is True
+    buckets = 5 if stack == "prod" else 4  # prod: + the audit bucket under Object Lock
     for type_ in bucket_types():
-        assert len(run.of_type(type_)) == 4, type_
+        assert len(run.of_type(type_)) == buckets, type_
+    locks = run.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert [lock.inputs["rule"] for lock in locks] == (
+        [{"defaultRetention": {"mode": "COMPLIANCE", "days": 2557}}] if stack == "prod" else []
+    )
     for block in run.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         flags = (
             "blockPublicAcls",
