@@ -1,7 +1,8 @@
 """`train`: CreateTrainingJob from the stack's training defaults, then wait for the verdict.
 
-Script mode without the SageMaker SDK: the source directory is packed as a tar.gz,
-uploaded to the model bucket and passed as ``sagemaker_submit_directory`` with the
+Script mode without the SageMaker SDK: the source directory is packed as a tar.gz
+(``pipelines.source_pack``: ignore files and defaults honoured, secrets and escaping symlinks
+refused), uploaded to the model bucket and passed as ``sagemaker_submit_directory`` with the
 entry point as ``sagemaker_program`` (JSON-encoded, as the SDK does). Lineage (git
 commit, data versions, image digest) is written next to the job's output so
 ``register`` can attach it. ``Failed`` and ``Stopped`` are failures (FAULTS 8) -
@@ -10,10 +11,9 @@ botocore's waiter counts Stopped as success; we do not.
 
 from __future__ import annotations
 
-import io
 import json
+import os
 import re
-import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from pipelines.aws import aws_call, is_not_found, tag_list
 from pipelines.context import Context
 from pipelines.errors import ArtifactMissing, BadInput, TrainingFailed, WaitTimedOut
 from pipelines.lineage import data_version, git_commit, image_digest
+from pipelines.source_pack import SourcePack, pack_source
 
 _JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 TERMINAL = {"Completed", "Failed", "Stopped"}
@@ -48,6 +49,8 @@ class TrainRequest:
     """File inside ``source_dir`` holding the serving handlers (``model_fn``, ``input_fn``,
     ...); default ``inference.py`` when the source has one. Recorded in the lineage, and
     ``register`` makes it the model's serving contract."""
+    include: tuple[str, ...] = ()
+    """Paths in ``source_dir`` packed even if ignored or secret-looking (``--include``)."""
 
     def serving_entry_point(self) -> str | None:
         if self.inference_entry_point is not None or self.source_dir is None:
@@ -64,6 +67,8 @@ class TrainResult:
     lineage: dict[str, Any]
     image: str
     lineage_uri: str
+    source: dict[str, Any] | None = None
+    """What was packed (``SourcePack.summary``); None without ``source_dir``."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +79,7 @@ class TrainResult:
             "lineage": self.lineage,
             "image": self.image,
             "lineage_uri": self.lineage_uri,
+            "source": self.source,
         }
 
 
@@ -87,14 +93,26 @@ def lineage_uri(output_s3_uri: str, job_name: str) -> str:
     return f"{output_s3_uri.rstrip('/')}/{job_name}/lineage.json"
 
 
-def pack_source(source_dir: Path) -> bytes:
-    """``source_dir``'s files as a gzipped tar with paths relative to it."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for path in sorted(source_dir.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                tar.add(path, arcname=str(path.relative_to(source_dir)))
-    return buffer.getvalue()
+def pack(ctx: Context, req: TrainRequest) -> SourcePack | None:
+    """Pack ``req.source_dir`` (or refuse: ``pipelines.source_pack``), check the scripts were
+    packed, and report what went in."""
+    if req.source_dir is None:
+        return None
+    packed = pack_source(req.source_dir, req.include)
+    for flag, script in (
+        ("--entry-point", req.entry_point),
+        ("--inference-entry-point", req.serving_entry_point()),
+    ):
+        rel = os.path.normpath(script or "").replace(os.sep, "/")
+        why = packed.why_left_out(rel) if script is not None else None
+        if why is not None:
+            raise BadInput(
+                f"{flag} {script!r} is left out of --source-dir {str(req.source_dir)!r} "
+                f"({why}): re-include it with a '!{rel}' line in .mlopsignore, or pass "
+                f"--include {rel}"
+            )
+    ctx.event("training.source", packed.describe(req.source_dir), **packed.summary())
+    return packed
 
 
 def check_inside(source_dir: Path, script: str, flag: str) -> None:
@@ -132,6 +150,8 @@ def validate_request(req: TrainRequest) -> None:
                 check_inside(req.source_dir, script, flag)
     elif req.inference_entry_point is not None:
         raise BadInput("--inference-entry-point needs --source-dir (the code it is part of)")
+    elif req.include:
+        raise BadInput("--include needs --source-dir (its paths are relative to it)")
     for name, uri in req.channels.items():
         if not uri.startswith("s3://"):
             raise BadInput(f"--channel {name}={uri!r}: expected an s3:// URI")
@@ -248,16 +268,16 @@ def wait_for_job(ctx: Context, job_name: str, budget_seconds: float) -> dict[str
 
 
 def _stage(
-    ctx: Context, req: TrainRequest, job_name: str
+    ctx: Context, req: TrainRequest, job_name: str, packed: SourcePack | None
 ) -> tuple[dict[str, Any], str | None, str]:
     """Upload the source and the lineage record: (lineage, submit directory URI, lineage URI)."""
     s3 = ctx.aws.s3
     bucket, _ = split_s3_uri(ctx.outputs.training.output_s3_uri)
     submit_uri = None
     with aws_call("upload training source"):
-        if req.source_dir is not None:
+        if packed is not None:
             key = f"source/{job_name}/sourcedir.tar.gz"
-            s3.put_object(Bucket=bucket, Key=key, Body=pack_source(req.source_dir))
+            s3.put_object(Bucket=bucket, Key=key, Body=packed.data)
             submit_uri = f"s3://{bucket}/{key}"
         lineage: dict[str, Any] = {
             "git_commit": git_commit(),
@@ -265,6 +285,8 @@ def _stage(
             "image": req.image,
             "image_digest": image_digest(ctx.aws.ecr, req.image),
             "source_uri": submit_uri,
+            "source_sha256": packed.sha256 if packed is not None else None,
+            "source_included": list(packed.included) if packed is not None else [],
             "inference_entry_point": req.serving_entry_point(),
             "training_job": job_name,
         }
@@ -278,6 +300,7 @@ def _stage(
 def train(ctx: Context, req: TrainRequest) -> TrainResult:
     """Start the job, wait, and return its artifacts, metrics and lineage (or raise)."""
     validate_request(req)
+    packed = pack(ctx, req)  # bad input (exit 2) before anything is uploaded or audited
     job_name = req.job_name or job_name_for(f"{ctx.outputs.project}-{ctx.outputs.environment}")
     inputs = {
         "image": req.image,
@@ -285,9 +308,10 @@ def train(ctx: Context, req: TrainRequest) -> TrainResult:
         "hyperparameters": req.hyperparameters,
         "channels": req.channels,
         "job_name": job_name,
+        "include": list(req.include),
     }
     try:
-        lineage, submit_uri, lin_uri = _stage(ctx, req, job_name)
+        lineage, submit_uri, lin_uri = _stage(ctx, req, job_name, packed)
         request = build_request(ctx, req, job_name, submit_uri)
         with aws_call(f"CreateTrainingJob {job_name}"):
             ctx.aws.sagemaker.create_training_job(**request)
@@ -313,6 +337,7 @@ def train(ctx: Context, req: TrainRequest) -> TrainResult:
         lineage=lineage,
         image=req.image,
         lineage_uri=lin_uri,
+        source=packed.summary() if packed is not None else None,
     )
     ctx.audit.record("train", "succeeded", inputs, model_data_url=model_data, metrics=metrics)
     return result

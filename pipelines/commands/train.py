@@ -14,7 +14,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", required=True, help="training container image URI")
     parser.add_argument("--entry-point", metavar="FILE", help="script in --source-dir to run")
     parser.add_argument(
-        "--source-dir", metavar="DIR", help="directory packed and uploaded as the job's code"
+        "--source-dir",
+        metavar="DIR",
+        help="directory packed and uploaded as the job's code, less what its .gitignore and "
+        ".mlopsignore and the defaults (.git/, .venv/, __pycache__/, ...) leave out; files that "
+        "look like secrets (.env, *.pem, credentials, ...) are refused",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file or directory in --source-dir to pack even though it is ignored or looks "
+        "like a secret (repeatable; recorded in the lineage)",
     )
     parser.add_argument(
         "--hyperparameter", "-p", action="append", metavar="NAME=VALUE", help="repeatable"
@@ -36,6 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    from pipelines.source_pack import human_bytes
     from pipelines.training import TrainRequest, train
 
     ctx = open_context(args, console)
@@ -49,12 +62,21 @@ def run(args: argparse.Namespace, console: Console) -> int:
         job_name=args.job_name,
         instance_type=args.instance_type,
         inference_entry_point=args.inference_entry_point,
+        include=tuple(args.include),
     )
     result = train(ctx, req)
     metrics = ", ".join(f"{k}={v:g}" for k, v in sorted(result.metrics.items())) or "none"
+    source = ""
+    if result.source is not None:
+        s = result.source
+        source = (
+            f"  source: {s['files']} files, {human_bytes(s['bytes'])}, "
+            f"{s['excluded']} left out, sha256 {s['sha256'][:12]}\n"
+        )
     console.result(
         result.to_json(),
         f"training job {result.job_name} Completed\n  model: {result.model_data_url}\n"
-        f"  metrics: {metrics}\n  next: mlops register --stack {ctx.stack} --training-job {result.job_name}",
+        f"  metrics: {metrics}\n{source}"
+        f"  next: mlops register --stack {ctx.stack} --training-job {result.job_name}",
     )
     return 0

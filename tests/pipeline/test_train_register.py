@@ -213,3 +213,138 @@ def test_an_entry_point_outside_the_source_dir_is_refused(tmp_path: Any, entry_p
     validate_request(TrainRequest(image=IMAGE, entry_point="train.py", source_dir=TRAINER))
     with pytest.raises(BadInput, match="is not a file"):
         validate_request(TrainRequest(image=IMAGE, entry_point="nope.py", source_dir=TRAINER))
+
+
+# ------------------------------------------------- what `mlops train` packs (issue 15 item 7)
+
+
+def _source(tmp_path: Any, **extra: str) -> Any:
+    """The test trainer plus ``extra`` files, with a cache and a .git the pack must leave out."""
+    import shutil
+
+    from tests.pipeline.conftest import TRAINER
+
+    src = tmp_path / "src"
+    shutil.copytree(TRAINER, src, ignore=shutil.ignore_patterns("__pycache__"))
+    for rel, text in {
+        "__pycache__/train.cpython-311.pyc": "bytecode",
+        ".git/config": "[core]",
+        **extra,
+    }.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(text)
+    return src
+
+
+def _train_cli(
+    stack: Any, tmp_path: Any, capsys: Any, src: Any, *extra: str, as_json: bool = True
+) -> Any:
+    """`mlops train [--json] ...`: (exit code, the JSON (or text) on stdout, stderr)."""
+    from pipelines.cli import main
+    from tests.pipeline.test_cli import write_outputs
+
+    code = main(
+        [
+            "train",
+            "--stack",
+            "test",
+            "--outputs",
+            write_outputs(stack, tmp_path),
+            *(["--json"] if as_json else []),
+            "--image",
+            IMAGE,
+            "--source-dir",
+            str(src),
+            "--entry-point",
+            "train.py",
+            "--channel",
+            f"train=s3://{stack.outputs.buckets.data}/churn/train/",
+            *extra,
+        ]
+    )
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if as_json else captured.out, captured.err
+
+
+def _uploaded_sources(stack: Any) -> list[str]:
+    listed = stack.client("s3").list_objects_v2(
+        Bucket=stack.outputs.buckets.model, Prefix="source/"
+    )
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def test_train_refuses_a_secret_in_the_source_before_anything_is_uploaded(
+    stack: Any, tmp_path: Any, capsys: Any
+) -> None:
+    src = _source(tmp_path, **{".env": "AWS_SECRET_ACCESS_KEY=abc", "keys/deploy.pem": "k"})
+    code, out, err = _train_cli(stack, tmp_path, capsys, src)
+    assert code == 2 and out["error"] == "BadInput"
+    assert ".env" in out["message"] and "keys/deploy.pem" in out["message"]
+    assert "--include PATH" in out["message"] and ".mlopsignore" in out["message"]
+    assert f"error: {out['message']}" in err and "Traceback" not in err
+    assert _uploaded_sources(stack) == []
+    assert stack.sm().list_training_jobs()["TrainingJobSummaries"] == []
+
+
+def test_train_packs_an_included_secret_and_reports_what_it_packed(
+    stack: Any, tmp_path: Any, capsys: Any
+) -> None:
+    from pipelines.serving_code import members
+
+    src = _source(tmp_path, **{".env": "MODEL_FLAVOUR=small", ".mlopsignore": "notes.txt\n"})
+    (src / "notes.txt").write_text("left out by .mlopsignore")
+    code, trained, err = _train_cli(stack, tmp_path, capsys, src, "--include", ".env")
+    assert code == 0, trained
+    packed = {".env", ".mlopsignore", "inference.py", "train.py"}
+    source = trained["source"]
+    assert source["files"] == len(packed) and source["included"] == [".env"]
+    assert source["bytes"] == sum((src / f).stat().st_size for f in packed)
+    assert source["excluded"] == 3
+    assert sorted(p.split(" ")[0] for p in source["excluded_paths"]) == [
+        ".git/",
+        "__pycache__/",
+        "notes.txt",
+    ]
+    assert trained["lineage"]["source_included"] == [".env"]
+    assert trained["lineage"]["source_sha256"] == source["sha256"]
+    (key,) = _uploaded_sources(stack)
+    body = stack.client("s3").get_object(Bucket=stack.outputs.buckets.model, Key=key)["Body"]
+    assert set(members(body.read())) == packed
+    # the summary is also a progress line on stderr, before the job starts
+    assert err.index("packed 4 files") < err.index("started")
+    assert "packed 4 files (" in err and "left out 3: " in err and "(--include): .env" in err
+
+
+def test_train_prints_what_it_packed_for_people(stack: Any, tmp_path: Any, capsys: Any) -> None:
+    code, out, err = _train_cli(stack, tmp_path, capsys, _source(tmp_path), as_json=False)
+    assert code == 0
+    assert "  source: 2 files, " in out and ", 2 left out, sha256 " in out
+    assert "packed 2 files (" in err and "left out 2: .git/ (default '.git/'), __pycache__/" in err
+
+
+def test_train_refuses_an_entry_point_the_ignore_files_leave_out(
+    stack: Any, tmp_path: Any, capsys: Any
+) -> None:
+    src = _source(tmp_path, **{".mlopsignore": "*.py\n"})
+    code, out, _ = _train_cli(stack, tmp_path, capsys, src)
+    assert code == 2
+    assert "--entry-point 'train.py' is left out" in out["message"]
+    assert ".mlopsignore:1 '*.py'" in out["message"] and "--include train.py" in out["message"]
+    assert _uploaded_sources(stack) == []
+
+
+def test_train_refuses_a_symlink_to_a_host_file(stack: Any, tmp_path: Any, capsys: Any) -> None:
+    src = _source(tmp_path)
+    (tmp_path / "host.txt").write_text("not for upload")
+    (src / "data.txt").symlink_to(tmp_path / "host.txt")
+    code, out, _ = _train_cli(stack, tmp_path, capsys, src)
+    assert code == 2 and f"data.txt -> {tmp_path / 'host.txt'}" in out["message"]
+    assert _uploaded_sources(stack) == []
+
+
+def test_include_without_source_dir_is_refused() -> None:
+    from pipelines.errors import BadInput
+    from pipelines.training import TrainRequest, validate_request
+
+    with pytest.raises(BadInput, match="--include needs --source-dir"):
+        validate_request(TrainRequest(image=IMAGE, include=(".env",)))
