@@ -337,6 +337,12 @@ def bucket_name_of(bucket_arn: str) -> str:
     return bucket_arn.rsplit(":", 1)[1]
 
 
+_ARTIFACT_LIST_PREFIXES = tuple(
+    dict.fromkeys(f"{key.split('/', 1)[0]}/*" for key in naming.MODEL_ARTIFACT_KEYS)
+)
+"""Listing limited to the artifacts' top-level prefixes (``training/*``, ``promoted/*``)."""
+
+
 def execution_role_policy(
     *,
     endpoint_name: str,
@@ -367,16 +373,19 @@ def execution_role_policy(
     statements: list[dict[str, Any]] = [
         *iam.ecr_pull_statements(ecr_repository_arn, label="model-image"),
         {
+            # Model artifacts only (naming.MODEL_ARTIFACT_KEYS): never the training source,
+            # checkpoints, lineage or the audit trail kept in the same bucket.
             "Sid": "ReadModelArtifacts",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": f"{model_bucket_arn}/*",
+            "Resource": [f"{model_bucket_arn}/{key}" for key in naming.MODEL_ARTIFACT_KEYS],
         },
         {
             "Sid": "ListModelArtifacts",
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": model_bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": list(_ARTIFACT_LIST_PREFIXES)}},
         },
         {
             "Sid": "WriteCapturedData",

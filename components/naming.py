@@ -50,3 +50,31 @@ def endpoint_config_name(endpoint: str, version: str) -> str:
     """Versioned, immutable EndpointConfig / Model names (≤ 63 characters)."""
     name = f"{endpoint}-{version}"
     return name[-_MAX_ENDPOINT:].lstrip("-")
+
+
+# ------------------------------------------------------------ model artifact keys
+
+MODEL_ARTIFACT_KEYS = (
+    "training/*/output/model.tar.gz",
+    "training/*/serving/model.tar.gz",
+    "training/*/serving/sourcedir.tar.gz",
+    "promoted/*/model.tar.gz",
+)
+"""Keys in the model bucket a Model loads (IAM wildcards, ``*`` = job or promotion path):
+what a training job writes (``S3OutputPath`` is ``training/``), the copy ``register`` repacks
+with the inference code, the handlers' tarball of ``register --serving-code s3``, and the copy
+``promote`` makes. Endpoint roles read these and nothing else in the bucket: not the training
+source (``source/``), checkpoints, lineage, metrics or the audit trail."""
+
+SERVING_DIR = "serving"
+
+
+def serving_artifact_key(model_key: str, filename: str) -> str:
+    """``training/<job>/output/model.tar.gz`` → ``training/<job>/serving/<filename>``."""
+    head, sep, _ = model_key.rpartition("/output/")
+    if not sep:
+        raise ValueError(
+            f"model artifact key {model_key!r} is not a training job's output "
+            "(<prefix>/<job>/output/model.tar.gz)"
+        )
+    return f"{head}/{SERVING_DIR}/{filename}"

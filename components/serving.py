@@ -38,7 +38,8 @@ class GpuEndpointArgs:
     kms_key_arn: pulumi.Input[str]
     """Encrypts ML storage volumes and captured data; the role may decrypt/generate data keys."""
     model_bucket_arn: pulumi.Input[str]
-    """The role may read model artifacts here."""
+    """The role may read model artifacts here, and nothing else in the bucket
+    (``naming.MODEL_ARTIFACT_KEYS``: not the training source, checkpoints, lineage or audit)."""
     capture_bucket_name: pulumi.Input[str]
     """Captured traffic goes to ``s3://<bucket>/<endpoint name>/`` (the role may write there only)."""
     ecr_repository_arn: pulumi.Input[str]

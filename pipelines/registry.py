@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.config import QualityGate
+from components.naming import serving_artifact_key
 from pipelines.audit import split_s3_uri
 from pipelines.aws import aws_call, is_not_found, tag_list
 from pipelines.context import Context
@@ -277,15 +278,25 @@ def serving_contract(
     ctx: Context, job_name: str, model_data: str, lineage: dict[str, Any], form: Form
 ) -> tuple[str, dict[str, str]]:
     """(ModelDataUrl, Environment) for the package: the inference code recorded at training,
-    packed into the model (``code/``) or named as the S3 source tarball."""
+    packed into the model (``code/``) or named as an S3 source tarball.
+
+    Both forms put what the endpoint reads next to the model, under ``<job>/serving/``
+    (``naming.MODEL_ARTIFACT_KEYS``): endpoint roles cannot read the training source."""
     program, source = lineage.get("inference_entry_point"), lineage.get("source_uri")
     if program and source:
+        bucket, key = split_s3_uri(model_data)
         if form == "s3":
-            return model_data, ServingCode(program, source, ctx.outputs.region).environment()
+            with aws_call("copy the inference code next to the model"):
+                src_bucket, src_key = split_s3_uri(source)
+                code_key = serving_artifact_key(key, "sourcedir.tar.gz")
+                ctx.aws.s3.copy_object(
+                    Bucket=bucket, Key=code_key, CopySource={"Bucket": src_bucket, "Key": src_key}
+                )
+            submit = f"s3://{bucket}/{code_key}"
+            return model_data, ServingCode(program, submit, ctx.outputs.region).environment()
         with aws_call("repack the model with its inference code"):
             model, code = _read(ctx, model_data), _read(ctx, source)
-            bucket, key = split_s3_uri(model_data)
-            packed_key = f"{key.rsplit('/output/', 1)[0]}/serving/model.tar.gz"
+            packed_key = serving_artifact_key(key, "model.tar.gz")
             ctx.aws.s3.put_object(Bucket=bucket, Key=packed_key, Body=repack(model, code))
         env = ServingCode(program, PACKED_DIRECTORY, ctx.outputs.region).environment()
         return f"s3://{bucket}/{packed_key}", env

@@ -193,8 +193,16 @@ def test_register_can_name_the_s3_source_instead(stack: Any) -> None:
     package = register(stack.ctx, job.job_name, serving_form="s3").package
     assert package is not None
     assert package.model_data_url == job.model_data_url
-    assert package.environment["SAGEMAKER_SUBMIT_DIRECTORY"] == job.lineage["source_uri"]
+    # a copy next to the model, not the training source (endpoint roles cannot read source/)
+    submit = package.environment["SAGEMAKER_SUBMIT_DIRECTORY"]
+    assert submit == job.model_data_url.replace("/output/model.tar.gz", "/serving/sourcedir.tar.gz")
     assert package.environment["SAGEMAKER_PROGRAM"] == "inference.py"
+    s3 = stack.client("s3")
+    bodies = [
+        s3.get_object(Bucket=b, Key=k)["Body"].read()
+        for b, k in (u[len("s3://") :].split("/", 1) for u in (submit, job.lineage["source_uri"]))
+    ]
+    assert bodies[0] == bodies[1]
 
 
 @pytest.mark.parametrize(
@@ -348,3 +356,47 @@ def test_include_without_source_dir_is_refused() -> None:
 
     with pytest.raises(BadInput, match="--include needs --source-dir"):
         validate_request(TrainRequest(image=IMAGE, include=(".env",)))
+
+
+def test_the_endpoint_role_reads_what_register_names_and_not_the_training_source(
+    stack: Any,
+) -> None:
+    """The keys the pipeline really writes, evaluated against the endpoint role's policy by
+    moto's IAM evaluator: the model (both serving forms) is readable; the training source, the
+    lineage and the metrics are not (issue 15 item 7)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    from components.deployment import alarm_arn, execution_role_policy
+    from pipelines.registry import register
+
+    bucket = stack.outputs.buckets.model
+    spec = stack.outputs.endpoints[0]
+    policy = IAMPolicy(
+        json.dumps(
+            execution_role_policy(
+                endpoint_name=spec.endpoint_name,
+                kms_key_arn=stack.outputs.kms_key_arn,
+                model_bucket_arn=f"arn:aws:s3:::{bucket}",
+                capture_bucket_name=stack.outputs.buckets.capture,
+                ecr_repository_arn=f"arn:aws:ecr:eu-west-1:123456789012:repository/{bucket}",
+                rollback_alarm_arns=[alarm_arn(stack.outputs.kms_key_arn, "a-5xx")],
+            )
+        )
+    )
+
+    def readable(uri: str) -> bool:
+        assert uri.startswith(f"s3://{bucket}/")
+        arn = f"arn:aws:s3:::{uri[len('s3://') :]}"
+        return policy.is_action_permitted("s3:GetObject", arn) == PermissionResult.PERMITTED
+
+    job = stack.train()
+    packed = register(stack.ctx, job.job_name).package
+    s3_code = register(stack.ctx, job.job_name, serving_form="s3").package
+    assert packed is not None and s3_code is not None
+    assert packed.model_data_url and readable(packed.model_data_url)
+    assert s3_code.model_data_url and readable(s3_code.model_data_url)
+    assert readable(s3_code.environment["SAGEMAKER_SUBMIT_DIRECTORY"])
+    assert not readable(job.lineage["source_uri"])
+    assert not readable(job.lineage_uri)
+    raw = stack.sm().describe_model_package(ModelPackageName=packed.arn)
+    assert not readable(raw["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"])

@@ -7,6 +7,7 @@ request passes botocore's client-side parameter validation.
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 import botocore.session
@@ -374,7 +375,19 @@ def test_execution_role_policy_is_scoped() -> None:
         "Resource": "*",
     }
     assert s["ReadModelArtifacts"]["Action"] == "s3:GetObject"
-    assert s["ReadModelArtifacts"]["Resource"] == "arn:aws:s3:::mlops-stack-prod-model/*"
+    assert s["ReadModelArtifacts"]["Resource"] == [
+        "arn:aws:s3:::mlops-stack-prod-model/training/*/output/model.tar.gz",
+        "arn:aws:s3:::mlops-stack-prod-model/training/*/serving/model.tar.gz",
+        "arn:aws:s3:::mlops-stack-prod-model/training/*/serving/sourcedir.tar.gz",
+        "arn:aws:s3:::mlops-stack-prod-model/promoted/*/model.tar.gz",
+    ]
+    assert s["ListModelArtifacts"] == {
+        "Sid": "ListModelArtifacts",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::mlops-stack-prod-model",
+        "Condition": {"StringLike": {"s3:prefix": ["training/*", "promoted/*"]}},
+    }
     assert s["WriteCapturedData"]["Action"] == "s3:PutObject"
     assert (
         s["WriteCapturedData"]["Resource"] == f"arn:aws:s3:::mlops-stack-prod-capture/{ENDPOINT}/*"
@@ -393,6 +406,71 @@ def test_execution_role_policy_is_scoped() -> None:
         ],
     }
     assert "DescribeNetwork" not in s and "CreateNetworkInterfacesInOurSubnets" not in s
+
+
+def _reads(policy: dict[str, Any], bucket: str, key: str) -> bool:
+    """Whether an Allow statement grants s3:GetObject on the object (IAM's ``*``/``?`` wildcards
+    match across ``/``, as ``fnmatchcase`` does)."""
+    arn = f"arn:aws:s3:::{bucket}/{key}"
+    for st in policy["Statement"]:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        allows = st["Effect"] == "Allow" and "s3:GetObject" in actions
+        if allows and any(fnmatch.fnmatchcase(arn, r) for r in resources):
+            return True
+    return False
+
+
+JOB = "mlops-stack-prod-20250101-120000-123"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        f"training/{JOB}/output/model.tar.gz",  # what the training job wrote
+        f"training/{JOB}/serving/model.tar.gz",  # register's repack with code/
+        f"training/{JOB}/serving/sourcedir.tar.gz",  # register --serving-code s3
+        "promoted/staging/mlops-stack-staging-models/4/model.tar.gz",  # promote's copy
+    ],
+)
+def test_the_endpoint_role_reads_model_artifacts(key: str) -> None:
+    assert _reads(_policy(), "mlops-stack-prod-model", key)
+    assert not _reads(_policy(), "mlops-stack-prod-data", key)  # in the model bucket only
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        f"source/{JOB}/sourcedir.tar.gz",  # the whole training source (issue 15 item 7)
+        f"checkpoints/{JOB}/checkpoint.pt",
+        f"training/{JOB}/lineage.json",
+        f"training/{JOB}/output/output.tar.gz",  # the job's other outputs
+        f"model-metrics/{JOB}.json",
+        "audit/prod/2025/01/01/record.json",
+        "promoted/staging/mlops-stack-staging-models/4/metrics.json",
+        "models/anything",
+    ],
+)
+def test_the_endpoint_role_reads_nothing_else_in_the_model_bucket(key: str) -> None:
+    assert not _reads(_policy(), "mlops-stack-prod-model", key)
+
+
+def test_the_artifact_keys_live_under_the_prefixes_promotion_shares() -> None:
+    """The endpoint's read and a promotion target's read cover the same artifacts."""
+    from components.naming import MODEL_ARTIFACT_KEYS
+    from components.storage import SHARED_MODEL_PREFIXES, TRAINING_PREFIX
+
+    assert all(key.startswith(SHARED_MODEL_PREFIXES) for key in MODEL_ARTIFACT_KEYS)
+    assert MODEL_ARTIFACT_KEYS[0].startswith(TRAINING_PREFIX)
+
+
+def test_serving_artifact_key() -> None:
+    from components.naming import serving_artifact_key
+
+    key = f"training/{JOB}/output/model.tar.gz"
+    assert serving_artifact_key(key, "model.tar.gz") == f"training/{JOB}/serving/model.tar.gz"
+    with pytest.raises(ValueError, match=r"not a training job's output"):
+        serving_artifact_key("promoted/x/model.tar.gz", "model.tar.gz")
 
 
 def test_execution_role_policy_has_no_wildcard_action_and_star_only_where_unscopable() -> None:

@@ -116,6 +116,13 @@ def test_role_and_policy_exact() -> None:
     assert statements["ReadRollbackAlarms"]["Action"] == "cloudwatch:DescribeAlarms"
     assert statements["ReadRollbackAlarms"]["Resource"] == sorted(rollback)
     assert statements["WriteCapturedData"]["Resource"] == f"arn:aws:s3:::{CAPTURE}/{ENDPOINT}/*"
+    # model artifacts only: never the training source, checkpoints, lineage or the audit trail
+    assert statements["ReadModelArtifacts"]["Resource"] == [
+        f"{MODEL_BUCKET}/training/*/output/model.tar.gz",
+        f"{MODEL_BUCKET}/training/*/serving/model.tar.gz",
+        f"{MODEL_BUCKET}/training/*/serving/sourcedir.tar.gz",
+        f"{MODEL_BUCKET}/promoted/*/model.tar.gz",
+    ]
     assert warnings.messages == []
 
 
