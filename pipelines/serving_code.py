@@ -7,7 +7,8 @@ Two forms:
   ``code/`` and ``SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code``. It is the only form that
   works with network isolation (our default), where the container cannot reach S3; the
   SageMaker Python SDK repacks the same way when isolation is on.
-- **s3**: ``SAGEMAKER_SUBMIT_DIRECTORY`` is the ``sourcedir.tar.gz`` that ``train`` uploaded; the
+- **s3**: ``SAGEMAKER_SUBMIT_DIRECTORY`` is a copy of the ``sourcedir.tar.gz`` that ``train``
+  uploaded, next to the model (``<job>/serving/``; endpoint roles cannot read ``source/``); the
   container downloads it at start-up, so only endpoints without network isolation can use it.
 
 Both set ``SAGEMAKER_PROGRAM`` (the handler script, e.g. ``inference.py``) and
