@@ -258,9 +258,13 @@ class _Walk:
             ) from None
         for entry in entries:
             rel = f"{prefix}{entry.name}"
-            if only and not (self.covered(rel) or self.leads_to_include(rel)):
+            path, is_link = Path(entry.path), entry.is_symlink()
+            if only and not self.covered(rel):
+                # Inside a left-out directory (listed once): only the way to an include.
+                if self.leads_to_include(rel) and path.is_dir():
+                    self.walk_dir(rel, path, is_link, chain, only=True)
                 continue
-            self.visit(rel, Path(entry.path), entry.is_symlink(), chain)
+            self.visit(rel, path, is_link, chain)
 
     def visit(self, rel: str, path: Path, is_link: bool, chain: frozenset[Path]) -> None:
         covered = self.covered(rel)

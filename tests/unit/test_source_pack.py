@@ -329,3 +329,21 @@ def test_human_bytes() -> None:
         "5.0 MiB",
         "3.0 GiB",
     ]
+
+
+def test_include_deep_inside_a_left_out_directory_packs_only_that_path(tmp_path: Path) -> None:
+    """The walk down to an include packs nothing else on the way, whatever the rule that left
+    the directory out (here a virtualenv marker, which its subdirectories do not carry)."""
+    src = write(
+        tmp_path,
+        {
+            "train.py": "",
+            "tools/pyvenv.cfg": "home = /usr/bin",
+            "tools/lib/site.py": "not packed",
+            "tools/lib/keep/vendored.py": "packed on purpose",
+            "tools/lib/keep/.env": "packed on purpose too",
+        },
+    )
+    pack = pack_source(src, ["tools/lib/keep"])
+    assert set(members(pack)) == {"train.py", "tools/lib/keep/vendored.py", "tools/lib/keep/.env"}
+    assert dict(pack.left_out) == {"tools/": "a virtualenv: pyvenv.cfg"}
