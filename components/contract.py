@@ -6,18 +6,67 @@ stack outputs (one output per top-level field); the pipeline reads them back fro
 validates them with the same model. ``contract_version`` changes whenever a field
 changes meaning or a required field is added; the pipeline refuses any other version.
 
-No pulumi or boto3 import here.
+Well-formed is not enough. ``region`` (a region of an AWS partition,
+``components.regions``) and ``account_id`` (12 digits) are the anchors, written by the stack
+program from ``aws:region`` and the caller's identity; every other place the contract names
+an account or region must agree with them: each ARN (KMS keys, IAM roles - which have no
+region -, the alerts topic) is in that account, region and partition, the ECR repository URL
+is that account's registry in that region, and every S3 URI is in the contract's own bucket
+for it (training output and checkpoints: the model bucket; the audit trail: the model bucket
+or the stack's own audit bucket; captured traffic: the capture bucket). Counts and waits are bounded as SageMaker bounds them. A refusal names
+the field, the value (cut at 200 characters) and what is allowed.
+
+No pulumi or boto3 import here (botocore's region list is read on first use).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from components import instance_types
+from components import instance_types, naming, regions
+from components.config import shown
 
 CONTRACT_VERSION = 1
+
+
+class ContractProblems(ValueError):
+    """What the cross-checks of one contract found: one ``<field path>: <value> ...; allowed:
+    ...`` sentence each (``pipelines.outputs`` lists them one a line)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _region(value: str) -> str:
+    problem = regions.region_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _instance_type(value: str) -> str:
+    if not instance_types.is_known(value):
+        raise ValueError(
+            f"{shown(value)} is not a SageMaker ML instance type; allowed: "
+            f"{instance_types.describe_allowed(allow_cpu=True)}"
+        )
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+"""S3's rules for a bucket name: 3-63 lowercase letters, digits, dots and hyphens."""
+SageMakerName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")]
+"""Endpoint, variant and model package group names (SageMaker's pattern, ≤ 63 characters)."""
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
+MAX_RUNTIME_SECONDS = 2419200
+"""SageMaker's limit on MaxRuntimeInSeconds and MaxWaitTimeInSeconds (28 days)."""
 
 
 class _Model(BaseModel):
@@ -27,19 +76,19 @@ class _Model(BaseModel):
 
 
 class Buckets(_Model):
-    data: str
-    model: str
-    capture: str
-    access_logs: str
+    data: BucketName
+    model: BucketName
+    capture: BucketName
+    access_logs: BucketName
 
 
 class TrainingDefaults(_Model):
-    instance_type: str
-    instance_count: int
-    volume_size_gib: int
+    instance_type: InstanceType
+    instance_count: int = Field(ge=1)
+    volume_size_gib: int = Field(ge=1, le=16384)
     use_spot: bool
-    max_runtime_seconds: int
-    max_wait_seconds: int | None
+    max_runtime_seconds: int = Field(ge=1, le=MAX_RUNTIME_SECONDS)
+    max_wait_seconds: int | None = Field(ge=1, le=MAX_RUNTIME_SECONDS)
     """Only with spot training."""
     output_s3_uri: str
     """s3://<model bucket>/training/ — each job writes under its own name."""
@@ -52,37 +101,52 @@ class TrainingDefaults(_Model):
 
 class CapacitySpec(_Model):
     type: Literal["INSTANCE_COUNT", "CAPACITY_PERCENT"]
-    value: int
+    value: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _percent(self) -> CapacitySpec:
+        if self.type == "CAPACITY_PERCENT" and self.value > 100:
+            raise ValueError(f"value {self.value} is above 100 for CAPACITY_PERCENT")
+        return self
 
 
 class DeploymentSpec(_Model):
+    # The bounds are UpdateEndpoint's (BlueGreenUpdatePolicy, TrafficRoutingConfig).
     strategy: Literal["ALL_AT_ONCE", "CANARY", "LINEAR"]
     canary_size: CapacitySpec | None = None
     linear_step: CapacitySpec | None = None
-    wait_interval_seconds: int = 0
+    wait_interval_seconds: int = Field(0, ge=0, le=3600)
     """The canary bake or the linear interval."""
-    termination_wait_seconds: int = 0
-    max_execution_timeout_seconds: int = 3600
+    termination_wait_seconds: int = Field(0, ge=0, le=3600)
+    max_execution_timeout_seconds: int = Field(3600, ge=600, le=28800)
 
 
 class AutoscalingSpec(_Model):
-    min_instances: int
-    max_instances: int
-    target_invocations_per_instance: int
-    scale_in_cooldown_seconds: int = 300
-    scale_out_cooldown_seconds: int = 60
+    min_instances: int = Field(ge=0)
+    max_instances: int = Field(ge=1)
+    target_invocations_per_instance: int = Field(ge=1)
+    scale_in_cooldown_seconds: int = Field(300, ge=0)
+    scale_out_cooldown_seconds: int = Field(60, ge=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> AutoscalingSpec:
+        if self.min_instances > self.max_instances:
+            raise ValueError(
+                f"min_instances {self.min_instances} is above max_instances {self.max_instances}"
+            )
+        return self
 
 
 class DataCaptureSpec(_Model):
     enabled: bool
-    sampling_percent: int
+    sampling_percent: int = Field(ge=0, le=100)
     destination_s3_uri: str
     kms_key_arn: str
 
 
 class ServerlessSpec(_Model):
-    memory_size_mib: int
-    max_concurrency: int
+    memory_size_mib: int = Field(ge=1024, le=6144)
+    max_concurrency: int = Field(ge=1, le=200)
 
 
 class ServingSpec(_Model):
@@ -90,11 +154,11 @@ class ServingSpec(_Model):
 
     name: str
     """The short name in the stack file."""
-    endpoint_name: str
+    endpoint_name: SageMakerName
     """The SageMaker endpoint name (``<project>-<environment>-<name>``)."""
-    variant_name: str
-    instance_type: str
-    initial_instance_count: int
+    variant_name: SageMakerName
+    instance_type: InstanceType
+    initial_instance_count: int = Field(ge=1)
     gpu: bool
     network_isolation: bool
     kms_key_arn: str
@@ -155,23 +219,33 @@ class StackOutputs(_Model):
     project: str
     stack: str
     environment: str
-    region: str
-    account_id: str
+    region: Region
+    """The anchor of every region the contract names (the stack's ``aws:region``)."""
+    account_id: AccountId
+    """The anchor of every account the contract names (the stack's caller identity)."""
     kms_key_arn: str
     buckets: Buckets
     audit_s3_uri: str
     """Versioned S3 prefix where every mutating pipeline action appends one record."""
     ecr_repository_url: str
-    model_package_group_name: str
+    model_package_group_name: SageMakerName
     sagemaker_execution_role_arn: str
     training: TrainingDefaults
     endpoints: list[ServingSpec] = []
     alerts_topic_arn: str | None = None
     quality_gate: dict[str, Any] = {}
     """``components.config.QualityGate`` as JSON (thresholds, on_fail, auto_approve)."""
-    keep_endpoint_configs: int = 3
+    keep_endpoint_configs: int = Field(3, ge=1, le=20)
+    """As ``components.config.EnvironmentConfig.keep_endpoint_configs``: at least the live one."""
     tags: dict[str, str] = {}
     """Applied to everything the pipeline creates, with ``mlops:stack`` / ``mlops:managed-by``."""
+
+    @model_validator(mode="after")
+    def _own_resources_only(self) -> StackOutputs:
+        problems = list(_foreign_references(self))
+        if problems:
+            raise ContractProblems(problems)
+        return self
 
     def endpoint(self, name: str) -> ServingSpec:
         for spec in self.endpoints:
@@ -179,6 +253,126 @@ class StackOutputs(_Model):
                 return spec
         known = ", ".join(s.name for s in self.endpoints) or "none"
         raise KeyError(f"no endpoint {name!r} in stack {self.stack!r} (endpoints: {known})")
+
+
+# ------------------------------------------------------------------ cross-checks
+
+_ECR_URL = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.(?P<suffix>[a-z0-9.]+)"
+    r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)$"
+)
+
+
+def _arn_problem(
+    out: StackOutputs, path: str, arn: str, service: str, resource: tuple[str, ...]
+) -> str | None:
+    """Why ``arn`` is not a ``service`` ARN of the contract's own account and region (IAM: no
+    region) whose resource starts with one of ``resource`` (all when empty); ``None`` if it is."""
+    partition = regions.partition_of(out.region)
+    region = "" if service == "iam" else out.region
+    expected = f"arn:{partition}:{service}:{region}:{out.account_id}:{(resource or ('',))[0]}..."
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    if len(parts) != 6 or parts[0] != "arn":
+        why = "is not an ARN"
+    elif parts[1] != partition:
+        why = f"is in partition {parts[1]!r}, not {partition!r} (the partition of {out.region})"
+    elif parts[2] != service:
+        why = f"is a {parts[2]!r} ARN, not a {service} one"
+    elif parts[4] != out.account_id:
+        why = f"is in account {parts[4]!r}, not the stack's account_id {out.account_id!r}"
+    elif parts[3] != region:
+        why = (
+            f"is in region {parts[3]!r}, not the stack's region {out.region!r}"
+            if region
+            else f"names region {parts[3]!r}; IAM ARNs have none"
+        )
+    elif resource and not parts[5].startswith(resource):
+        why = f"names {parts[5]!r}, not a {' or '.join(r.rstrip('/:') for r in resource)}"
+    else:
+        return None
+    return f"{path}: {shown(arn)} {why}; allowed: {expected}"
+
+
+def _s3_problem(path: str, uri: str, allowed: dict[str, str]) -> str | None:
+    """Why ``uri`` is not an ``s3://`` location in one of the ``allowed`` buckets (name → what
+    the contract calls it)."""
+    scheme, _, rest = uri.partition("://")
+    if scheme == "s3" and rest.split("/", 1)[0] in allowed:
+        return None
+    what = " or ".join(allowed.values())
+    why = "is not an s3:// URI" if scheme != "s3" else f"is not in the stack's {what}"
+    where = " or ".join(f"s3://{bucket}/..." for bucket in allowed)
+    return f"{path}: {shown(uri)} {why}; allowed: {where}"
+
+
+def _audit_buckets(out: StackOutputs) -> dict[str, str]:
+    """Where the audit trail may be: the model bucket, or the stack's own audit bucket (under
+    Object Lock), which is not among ``buckets``; its name follows from the contract's
+    project, environment, account and region as every bucket name does."""
+    allowed = {out.buckets.model: "model bucket (buckets.model)"}
+    try:
+        audit = naming.bucket_name(
+            out.project, out.environment, "audit", out.account_id, out.region
+        )
+    except ValueError:  # a name S3 could not hold: no such bucket
+        return allowed
+    return allowed | {audit: "audit bucket (under Object Lock)"}
+
+
+def _ecr_problem(out: StackOutputs, url: str) -> str | None:
+    expected = f"{out.account_id}.dkr.ecr.{out.region}.{regions.dns_suffix(out.region)}/<name>"
+    match = _ECR_URL.match(url)
+    if match is None:
+        why = "is not an ECR repository URL"
+    elif match["account"] != out.account_id:
+        why = f"is in account {match['account']!r}, not the stack's account_id {out.account_id!r}"
+    elif match["region"] != out.region:
+        why = f"is in region {match['region']!r}, not the stack's region {out.region!r}"
+    elif match["suffix"] != regions.dns_suffix(out.region):
+        why = f"is not under {regions.dns_suffix(out.region)} (the partition of {out.region})"
+    else:
+        return None
+    return f"ecr_repository_url: {shown(url)} {why}; allowed: {expected}"
+
+
+def _foreign_references(out: StackOutputs) -> Iterator[str]:
+    """Every ARN, registry and S3 location in ``out`` that is not the stack's own."""
+    key, role, topic = ("key/", "alias/"), ("role/",), ()
+    model = {out.buckets.model: "model bucket (buckets.model)"}
+    checks: list[str | None] = [
+        _arn_problem(out, "kms_key_arn", out.kms_key_arn, "kms", key),
+        _arn_problem(
+            out, "sagemaker_execution_role_arn", out.sagemaker_execution_role_arn, "iam", role
+        ),
+        _ecr_problem(out, out.ecr_repository_url),
+        _s3_problem("audit_s3_uri", out.audit_s3_uri, _audit_buckets(out)),
+        _s3_problem("training.output_s3_uri", out.training.output_s3_uri, model),
+    ]
+    if out.training.checkpoint_s3_uri is not None:
+        checks.append(
+            _s3_problem("training.checkpoint_s3_uri", out.training.checkpoint_s3_uri, model)
+        )
+    if out.alerts_topic_arn is not None:
+        checks.append(_arn_problem(out, "alerts_topic_arn", out.alerts_topic_arn, "sns", topic))
+    for i, spec in enumerate(out.endpoints):
+        at = f"endpoints.{i}"
+        checks.append(_arn_problem(out, f"{at}.kms_key_arn", spec.kms_key_arn, "kms", key))
+        checks.append(
+            _arn_problem(out, f"{at}.execution_role_arn", spec.execution_role_arn, "iam", role)
+        )
+        if spec.data_capture is not None:
+            capture = spec.data_capture
+            checks.append(
+                _arn_problem(out, f"{at}.data_capture.kms_key_arn", capture.kms_key_arn, "kms", key)
+            )
+            checks.append(
+                _s3_problem(
+                    f"{at}.data_capture.destination_s3_uri",
+                    capture.destination_s3_uri,
+                    {out.buckets.capture: "capture bucket (buckets.capture)"},
+                )
+            )
+    yield from (problem for problem in checks if problem is not None)
 
 
 def dump_json(model: BaseModel) -> dict[str, Any]:
