@@ -1,9 +1,101 @@
-"""Arguments several commands share."""
+"""Arguments several commands share, and the argparse types that bound every numeric flag.
+
+A bad value is argparse's usage error (exit 2) naming the flag, the value and what is
+allowed, before anything else runs: ``seconds``, ``positive``, ``port``,
+``training_instance_type``, ``aws_region``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from typing import Any
+
+MAX_WAIT_SECONDS = 86400.0
+"""The longest any flag waits (a day: past a blue/green update's 8 h timeout + 1 h termination)."""
+MAX_SPEED = 100000.0
+"""The local cloud's fastest clock (simulated seconds per real second): a day in under a second."""
+
+
+def _shown(text: str) -> str:
+    """``repr(text)`` cut at 200 characters (as ``components.config.shown``, without pydantic)."""
+    value = repr(text)
+    return value if len(value) <= 200 else f"{value[:200]}... ({len(text)} chars)"
+
+
+def _number(text: str, allowed: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number; {allowed}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not finite; {allowed}")
+    return value
+
+
+def seconds(*, maximum: float = MAX_WAIT_SECONDS, zero: bool = True) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number of seconds from 0 (or above 0 when ``zero`` is
+    False) to ``maximum``."""
+    span = f"from 0 to {maximum:g}" if zero else f"above 0 and at most {maximum:g}"
+    allowed = f"must be a number of seconds {span}"
+
+    def parse(text: str) -> float:
+        value = _number(text, allowed)
+        if value < 0 or (value == 0 and not zero) or value > maximum:
+            raise argparse.ArgumentTypeError(f"{_shown(text)} is out of range; {allowed}")
+        return value
+
+    return parse
+
+
+def positive(*, maximum: float, unit: str) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number above 0 and at most ``maximum`` (of ``unit``)."""
+    allowed = f"must be a number of {unit} above 0 and at most {maximum:g}"
+
+    def parse(text: str) -> float:
+        value = _number(text, allowed)
+        if not 0 < value <= maximum:
+            raise argparse.ArgumentTypeError(f"{_shown(text)} is out of range; {allowed}")
+        return value
+
+    return parse
+
+
+def port(text: str) -> int:
+    """An argparse ``type``: a TCP port, 0 (pick a free one) to 65535."""
+    allowed = "must be a TCP port from 0 (pick a free one) to 65535"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not a whole number; {allowed}"
+        ) from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is out of range; {allowed}")
+    return value
+
+
+def training_instance_type(text: str) -> str:
+    """An argparse ``type``: a SageMaker ML instance type, as the stack file's training one."""
+    from components import instance_types
+
+    if not instance_types.is_known(text):
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not a SageMaker ML instance type; allowed: "
+            f"{instance_types.describe_allowed(allow_cpu=True)}"
+        )
+    return text
+
+
+def aws_region(text: str) -> str:
+    """An argparse ``type``: a region of an AWS partition (botocore's list, read on use)."""
+    from components.regions import region_problem
+
+    problem = region_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def add_stack(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -49,11 +141,12 @@ def add_endpoint(parser: argparse.ArgumentParser) -> None:
 def add_wait_if_busy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wait-if-busy",
-        type=float,
+        type=seconds(maximum=MAX_WAIT_SECONDS),
         default=0.0,
         metavar="SECONDS",
-        help="when another update is in progress, wait up to SECONDS (backing off) instead of "
-        "refusing at once with exit code 6 (default: 0, refuse)",
+        help="when another update is in progress, wait up to SECONDS (0 to "
+        f"{MAX_WAIT_SECONDS:g}, backing off) instead of refusing at once with exit code 6 "
+        "(default: 0, refuse)",
     )
 
 

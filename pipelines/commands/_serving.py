@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from pipelines.commands._common import add_outputs_source, add_stack
+from pipelines.commands._common import add_outputs_source, add_stack, aws_region
 
 
 def add_target(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,9 @@ def add_target(parser: argparse.ArgumentParser) -> None:
     )
     add_stack(parser, required=False)
     add_outputs_source(parser)
-    parser.add_argument("--region", help="default: the stack's region, else AWS_REGION")
+    parser.add_argument(
+        "--region", type=aws_region, help="default: the stack's region, else AWS_REGION"
+    )
     parser.add_argument(
         "--content-type", default="text/csv", metavar="MIME", help="default text/csv"
     )
@@ -38,7 +40,16 @@ def target(args: argparse.Namespace) -> tuple[str, Any, Any]:
         region = region or outputs.region
         known = {spec.name: spec.endpoint_name for spec in outputs.endpoints}
         name = known.get(name, name)
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            region = os.environ.get(variable)
+            if region:
+                from components.regions import region_problem
+
+                problem = region_problem(region)
+                if problem is not None:
+                    raise BadInput(f"{variable}: {problem}")
+                break
     if not region:
         raise BadInput("--region is required (or --stack, or AWS_REGION in the environment)")
     endpoint = endpoint_url()

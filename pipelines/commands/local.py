@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import threading
 
-from pipelines.commands._common import add_json
+from pipelines.commands._common import MAX_SPEED, add_json, port, positive
 from pipelines.console import Console
-from pipelines.errors import BadInput, ExitCode, LocalCloudUnavailable
+from pipelines.errors import ExitCode, LocalCloudUnavailable
 
 DEFAULT_PORT = 4750
 DEFAULT_SPEED = 600.0
@@ -30,16 +30,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--port",
-        type=int,
+        type=port,
         default=DEFAULT_PORT,
         help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
     )
     serve.add_argument(
         "--speed",
-        type=float,
+        type=positive(maximum=MAX_SPEED, unit="simulated seconds per second"),
         default=DEFAULT_SPEED,
-        help="simulated seconds per real second (default 600: a 10-minute canary bake "
-        "lasts 1 s); compression changes durations, never outcomes",
+        help=f"simulated seconds per real second, above 0 and at most {MAX_SPEED:g} (default 600: a "
+        "10-minute canary bake lasts 1 s); compression changes durations, never outcomes",
     )
     serve.add_argument(
         "--stack",
@@ -57,12 +57,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if getattr(args, "local_action", None) != "serve":
         console.error("usage: mlops local serve [--port N] [--speed X] [--stack ENV] [--empty]")
         return int(ExitCode.BAD_INPUT)
-    if not 0 <= args.port <= 65535:
-        raise BadInput(f"--port must be between 0 and 65535, got {args.port}")
-    if not args.speed > 0:
-        raise BadInput(
-            f"--speed must be a positive number of simulated seconds per second, got {args.speed}"
-        )
     try:
         from localcloud import LocalCloud
         from localcloud.materialise import materialise_run

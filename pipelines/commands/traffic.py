@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipelines.commands._common import add_json
+from pipelines.commands._common import add_json, positive, seconds
 from pipelines.commands._serving import add_target, target
 from pipelines.console import Console, Event
 
 MAX_DURATION_SECONDS = 86400.0
+MAX_RATE = 10000.0
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -17,29 +18,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--payloads", required=True, metavar="FILE", help="one request body per line (cycled)"
     )
-    parser.add_argument("--rate", type=float, required=True, metavar="R", help="requests a second")
+    parser.add_argument(
+        "--rate",
+        type=positive(maximum=MAX_RATE, unit="requests a second"),
+        required=True,
+        metavar="R",
+        help=f"requests a second (above 0, at most {MAX_RATE:g})",
+    )
     parser.add_argument(
         "--duration",
-        type=float,
+        type=seconds(maximum=MAX_DURATION_SECONDS, zero=False),
         required=True,
         metavar="SECONDS",
-        help="how long to send (on the local cloud: simulated seconds)",
+        help="how long to send (on the local cloud: simulated seconds; above 0, at most "
+        f"{MAX_DURATION_SECONDS:g})",
     )
     add_json(parser)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    import math
-
-    from pipelines.errors import BadInput
     from pipelines.traffic import read_payloads, send_load
 
-    if not (math.isfinite(args.rate) and args.rate > 0):
-        raise BadInput(f"--rate {args.rate!r}: must be a positive number of requests a second")
-    if not (math.isfinite(args.duration) and 0 < args.duration <= MAX_DURATION_SECONDS):
-        raise BadInput(
-            f"--duration {args.duration!r}: must be between 0 and {MAX_DURATION_SECONDS:g} seconds"
-        )
     payloads = read_payloads(Path(args.payloads), args.content_type)
     name, runtime, clock = target(args)
     total = max(1, round(args.rate * args.duration))

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipelines.commands._common import add_pipeline_args, key_values, open_context
+from pipelines.commands._common import (
+    add_pipeline_args,
+    key_values,
+    open_context,
+    training_instance_type,
+)
 from pipelines.console import Console
 
 
@@ -38,7 +43,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--metric", action="append", metavar="NAME=REGEX", help="metric definition (repeatable)"
     )
     parser.add_argument("--job-name", help="default: <project>-<environment>-<UTC time>")
-    parser.add_argument("--instance-type", help="override the stack's training instance type")
+    parser.add_argument(
+        "--instance-type",
+        type=training_instance_type,
+        help="override the stack's training instance type (a SageMaker ML instance type)",
+    )
     parser.add_argument(
         "--inference-entry-point",
         metavar="FILE",

@@ -440,22 +440,12 @@ def test_invoke_and_traffic_through_the_cli(
     assert summary["requests"] == 20 and summary["errors"] == {}
     assert summary["variants"] == {"AllTraffic": 20}
     assert set(summary["latency_ms"]) == {"p50", "p90", "p99"} and summary["latency_ms"]["p99"] > 0
-    # bad input: exit 2 with the flag named, nothing sent
-    assert (
-        mlops(
-            capsys,
-            "traffic",
-            *target,
-            "--payloads",
-            str(payloads),
-            "--rate",
-            "0",
-            "--duration",
-            "5",
-        )[0]
-        == 2
-    )
+    # bad input: argparse's usage error (exit 2) with the flag named, nothing sent
     from pipelines.cli import main
+
+    with pytest.raises(SystemExit) as refused:
+        main(["traffic", *target, "--payloads", str(payloads), "--rate", "0", "--duration", "5"])
+    assert refused.value.code == 2 and "argument --rate: '0'" in capsys.readouterr().err
 
     code = main(["invoke", "--endpoint", "nope", "--region", stack.outputs.region, "--body", "1"])
     assert code == 2  # ValidationException: the endpoint does not exist
