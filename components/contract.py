@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from components import instance_types, naming, regions
+from components import instance_types, regions
 from components.config import shown
 
 CONTRACT_VERSION = 1
@@ -80,6 +80,18 @@ class Buckets(_Model):
     model: BucketName
     capture: BucketName
     access_logs: BucketName
+    audit: BucketName | None = None
+    """The audit trail's own bucket under S3 Object Lock (prod); none: it is in ``model``."""
+
+
+class AuditLockSpec(_Model):
+    """S3 Object Lock on every audit record (``components.config.AuditLockConfig``)."""
+
+    mode: Literal["COMPLIANCE", "GOVERNANCE"]
+    retention_days: int = Field(ge=1, le=36500)
+
+
+Acknowledgement = Literal["network_access", "no_vpc", "single_instance", "no_data_capture"]
 
 
 class TrainingDefaults(_Model):
@@ -239,6 +251,11 @@ class StackOutputs(_Model):
     """As ``components.config.EnvironmentConfig.keep_endpoint_configs``: at least the live one."""
     tags: dict[str, str] = {}
     """Applied to everything the pipeline creates, with ``mlops:stack`` / ``mlops:managed-by``."""
+    audit_lock: AuditLockSpec | None = None
+    """Every audit record is written under this Object Lock (always in prod)."""
+    acknowledged: list[Acknowledgement] = []
+    """The stack file's ``unsafe.*`` acknowledgements of a weak serving setup in use: in prod,
+    the pipeline builds a Model without network isolation only under ``network_access``."""
 
     @model_validator(mode="after")
     def _own_resources_only(self) -> StackOutputs:
@@ -306,17 +323,25 @@ def _s3_problem(path: str, uri: str, allowed: dict[str, str]) -> str | None:
 
 
 def _audit_buckets(out: StackOutputs) -> dict[str, str]:
-    """Where the audit trail may be: the model bucket, or the stack's own audit bucket (under
-    Object Lock), which is not among ``buckets``; its name follows from the contract's
-    project, environment, account and region as every bucket name does."""
-    allowed = {out.buckets.model: "model bucket (buckets.model)"}
-    try:
-        audit = naming.bucket_name(
-            out.project, out.environment, "audit", out.account_id, out.region
+    """Where the audit trail may be: its own bucket when the contract has one (under Object
+    Lock), else the model bucket."""
+    if out.buckets.audit is not None:
+        return {out.buckets.audit: "audit bucket (buckets.audit)"}
+    return {out.buckets.model: "model bucket (buckets.model)"}
+
+
+def _audit_lock_problems(out: StackOutputs) -> Iterator[str]:
+    """Prod's trail is under Object Lock, in a bucket of its own."""
+    if out.environment == "prod" and out.audit_lock is None:
+        yield (
+            "audit_lock: missing in a prod contract; allowed: {mode, retention_days} (prod's "
+            "audit trail is under S3 Object Lock)"
         )
-    except ValueError:  # a name S3 could not hold: no such bucket
-        return allowed
-    return allowed | {audit: "audit bucket (under Object Lock)"}
+    if out.audit_lock is not None and out.buckets.audit is None:
+        yield (
+            "buckets.audit: missing although audit_lock is set; allowed: the audit bucket's name "
+            "(a trail under Object Lock has a bucket of its own)"
+        )
 
 
 def _ecr_problem(out: StackOutputs, url: str) -> str | None:
@@ -373,6 +398,7 @@ def _foreign_references(out: StackOutputs) -> Iterator[str]:
                 )
             )
     yield from (problem for problem in checks if problem is not None)
+    yield from _audit_lock_problems(out)
 
 
 def dump_json(model: BaseModel) -> dict[str, Any]:

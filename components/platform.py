@@ -207,6 +207,7 @@ class MLOpsPlatform(pulumi.ComponentResource):
                 "model": self.storage.bucket_names["model"],
                 "capture": self.storage.bucket_names["capture"],
                 "access_logs": self.storage.bucket_names["access-logs"],
+                "audit": self.storage.bucket_names.get("audit"),
             },
             "audit_s3_uri": self.storage.audit_s3_uri,
             "ecr_repository_url": self.registry.repository_url,
@@ -218,6 +219,8 @@ class MLOpsPlatform(pulumi.ComponentResource):
             "quality_gate": config.quality_gate.model_dump(mode="json"),
             "keep_endpoint_configs": config.keep_endpoint_configs,
             "tags": tags.base_tags(config, project, stack),
+            "audit_lock": config.audit_lock.model_dump() if config.audit_lock else None,
+            "acknowledged": config.acknowledgements_in_use(),
         }
         missing = set(StackOutputs.model_fields) - set(raw)
         if missing:  # a contract field added without wiring it here

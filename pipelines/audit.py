@@ -107,21 +107,30 @@ class AuditTrail:
         if self.lock is None:
             return
         where = f"s3://{self.bucket}"
+        enabled: str | None = None
         try:
             found = self._s3.get_object_lock_configuration(Bucket=self.bucket)
-        except (ClientError, BotoCoreError) as exc:
-            raise AuditWriteFailed(
-                f"the audit trail must be under S3 Object Lock ({self.lock.mode}, "
-                f"{self.lock.retention_days} days) but {where}'s lock configuration cannot be "
-                f"read: {describe_failure('GetObjectLockConfiguration', exc)}; nothing was done"
-            ) from exc
-        config = found.get("ObjectLockConfiguration", {})
-        if config.get("ObjectLockEnabled") != "Enabled":
+            enabled = found.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ObjectLockConfigurationNotFoundError":
+                raise self._unreadable(exc) from exc
+        except BotoCoreError as exc:
+            raise self._unreadable(exc) from exc
+        if enabled != "Enabled":
             raise AuditWriteFailed(
                 f"the audit trail must be under S3 Object Lock ({self.lock.mode}, "
                 f"{self.lock.retention_days} days) but {where} has Object Lock off; deploy the "
                 "stack (pulumi up) before running the pipeline; nothing was done"
             )
+
+    def _unreadable(self, exc: Exception) -> AuditWriteFailed:
+        assert self.lock is not None
+        return AuditWriteFailed(
+            f"the audit trail must be under S3 Object Lock ({self.lock.mode}, "
+            f"{self.lock.retention_days} days) but s3://{self.bucket}'s lock configuration "
+            f"cannot be read: {describe_failure('GetObjectLockConfiguration', exc)}; nothing "
+            "was done"
+        )
 
     def _lock_arguments(self, now: datetime) -> dict[str, Any]:
         if self.lock is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from components.contract import StackOutputs
 from components.tags import MANAGED_BY, STACK_TAG
-from pipelines.audit import AuditTrail, caller_identity
+from pipelines.audit import AuditLock, AuditTrail, caller_identity
 from pipelines.aws import Aws, endpoint_url
 from pipelines.clock import Clock, clock_for
 from pipelines.console import Event
@@ -55,10 +55,19 @@ def make_context(
 ) -> Context:
     aws = aws or Aws(region=outputs.region, endpoint=endpoint_url())
     who = caller_identity(aws.sts)
+    lock = outputs.audit_lock
+    audit = AuditTrail(
+        aws.s3,
+        outputs.audit_s3_uri,
+        outputs.stack,
+        who,
+        AuditLock(lock.mode, lock.retention_days) if lock is not None else None,
+    )
+    audit.check_lock()  # a trail promised Object Lock refuses to act without it
     return Context(
         outputs=outputs,
         aws=aws,
         clock=clock or clock_for(aws.endpoint),
-        audit=AuditTrail(aws.s3, outputs.audit_s3_uri, outputs.stack, who),
+        audit=audit,
         emit=emit or _ignore,
     )

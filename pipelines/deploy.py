@@ -42,6 +42,7 @@ from pipelines.errors import (
     UpdateInProgress,
     WaitTimedOut,
 )
+from pipelines.prod_guards import check_network_isolation
 from pipelines.registry import Package, describe_package, require_approved
 from pipelines.watch import Verdict, WatchPlan, WatchResult, watch_endpoint
 
@@ -349,6 +350,7 @@ def deploy(
         package = describe_package(ctx, package_ref)
         inputs["model_package_arn"] = package.arn
         require_approved(package)
+        check_network_isolation(ctx.outputs, f"endpoint {spec.name!r}", spec.network_isolation)
         check_serving_code(spec, package)
         check_model_data(ctx, package)
     except MlopsError as exc:

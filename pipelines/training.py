@@ -25,6 +25,7 @@ from pipelines.aws import aws_call, is_not_found, tag_list
 from pipelines.context import Context
 from pipelines.errors import ArtifactMissing, BadInput, TrainingFailed, WaitTimedOut
 from pipelines.lineage import data_version, git_commit, image_digest
+from pipelines.prod_guards import check_network_isolation
 from pipelines.source_pack import SourcePack, pack_source
 
 _JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -300,6 +301,8 @@ def _stage(
 def train(ctx: Context, req: TrainRequest) -> TrainResult:
     """Start the job, wait, and return its artifacts, metrics and lineage (or raise)."""
     validate_request(req)
+    training = ctx.outputs.training
+    check_network_isolation(ctx.outputs, "training", training.network_isolation)
     packed = pack(ctx, req)  # bad input (exit 2) before anything is uploaded or audited
     job_name = req.job_name or job_name_for(f"{ctx.outputs.project}-{ctx.outputs.environment}")
     inputs = {

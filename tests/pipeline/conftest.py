@@ -74,6 +74,18 @@ def endpoint_spec(stack: str, name: str = "churn", **overrides: Any) -> dict[str
     return spec
 
 
+def prod_overrides(stack: str = "prod") -> dict[str, Any]:
+    """What a prod contract adds: the audit trail in its own bucket under Object Lock."""
+    prefix = f"mlops-stack-{stack}"
+    base = outputs_dict(stack)
+    return {
+        "environment": "prod",
+        "buckets": {**base["buckets"], "audit": f"{prefix}-audit"},
+        "audit_s3_uri": f"s3://{prefix}-audit/audit/",
+        "audit_lock": {"mode": "COMPLIANCE", "retention_days": 30},
+    }
+
+
 def outputs_dict(stack: str = "test", **overrides: Any) -> dict[str, Any]:
     prefix = f"mlops-stack-{stack}"
     model = f"{prefix}-model"
@@ -124,6 +136,20 @@ def provision(cloud: Any, outputs: StackOutputs) -> None:
     for bucket in {outputs.buckets.data, outputs.buckets.model, outputs.buckets.capture}:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    if outputs.buckets.audit is not None and outputs.audit_lock is not None:
+        s3.create_bucket(
+            Bucket=outputs.buckets.audit,
+            CreateBucketConfiguration={"LocationConstraint": REGION},
+            ObjectLockEnabledForBucket=True,
+        )
+        retention = {"Mode": outputs.audit_lock.mode, "Days": outputs.audit_lock.retention_days}
+        s3.put_object_lock_configuration(
+            Bucket=outputs.buckets.audit,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": retention},
+            },
+        )
     client(cloud, "sagemaker").create_model_package_group(
         ModelPackageGroupName=outputs.model_package_group_name
     )

@@ -210,8 +210,18 @@ MODEL_BUCKET = "mlops-stack-test-model"
         (
             lambda r: r | {"audit_s3_uri": "s3://somebody-elses-bucket/audit/"},
             "audit_s3_uri: 's3://somebody-elses-bucket/audit/' is not in the stack's model bucket "
-            "(buckets.model) or audit bucket (under Object Lock); allowed: "
-            f"s3://{MODEL_BUCKET}/... or s3://mlops-stack-dev-audit-{ACCOUNT}-{REGION}/...",
+            f"(buckets.model); allowed: s3://{MODEL_BUCKET}/...",
+        ),
+        (
+            lambda r: (
+                r
+                | {
+                    "buckets": {**r["buckets"], "audit": "mlops-stack-test-audit"},
+                    "audit_s3_uri": f"s3://{MODEL_BUCKET}/audit/",
+                }
+            ),
+            f"audit_s3_uri: 's3://{MODEL_BUCKET}/audit/' is not in the stack's audit bucket "
+            "(buckets.audit); allowed: s3://mlops-stack-test-audit/...",
         ),
         (
             lambda r: r | {"kms_key_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:topic"},
@@ -315,11 +325,14 @@ def test_the_stack_s_own_resources_are_accepted() -> None:
     from components.contract import StackOutputs
 
     audit = f"mlops-stack-dev-audit-{ACCOUNT}-{REGION}"  # its own Object Lock bucket
+    base = outputs_dict("test")
     raw = outputs_dict(
         "test",
         kms_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/mlops",
         alerts_topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts",
+        buckets={**base["buckets"], "audit": audit},
         audit_s3_uri=f"s3://{audit}/audit/",
+        audit_lock={"mode": "GOVERNANCE", "retention_days": 30},
     )
     outputs = StackOutputs.model_validate(raw)
     assert outputs.audit_s3_uri == f"s3://{audit}/audit/"
