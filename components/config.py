@@ -454,10 +454,11 @@ def linear_steps(d: DeploymentConfig, instances: int) -> int:
 
 
 def total_wait_seconds(d: DeploymentConfig, instances: int = 100) -> int:
-    """The sum of the bakes and the termination wait a rollout sits through."""
+    """The sum of the bakes and the termination wait a rollout sits through: a canary bakes
+    twice (after the canary and, the final baking period, after the rest of the traffic)."""
     waits = d.termination_wait_seconds
     if d.strategy is Strategy.CANARY and d.canary is not None:
-        waits += d.canary.bake_seconds
+        waits += 2 * d.canary.bake_seconds
     elif d.strategy is Strategy.LINEAR and d.linear is not None:
         waits += d.linear.interval_seconds * linear_steps(d, instances)
     return waits
@@ -700,6 +701,10 @@ class EnvironmentConfig(_Model):
             for ack, path, what, _ in self.weak_serving()
             if getattr(self.unsafe, ack)
         ]
+
+    def acknowledgements_in_use(self) -> list[str]:
+        """The ``unsafe.*`` acknowledgements something needs, sorted (for the contract)."""
+        return sorted({ack for ack, _, _, _ in self.weak_serving() if getattr(self.unsafe, ack)})
 
     def unused_acknowledgements(self) -> list[str]:
         """``unsafe.*`` acknowledgements set although nothing needs them."""
@@ -1013,9 +1018,14 @@ def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
     if CONFIG_KEY not in config:
         raise ConfigError(source, [f"config.{CONFIG_KEY}: required value is missing"])
     region = config.get("aws:region")
-    if not isinstance(region, str) or not re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", region):
+    if not isinstance(region, str):
         raise ConfigError(
             source,
             [f"config.aws:region: expected an AWS region like eu-west-1, got {shown(region)}"],
         )
+    from components.regions import region_problem
+
+    problem = region_problem(region)
+    if problem:
+        raise ConfigError(source, [f"config.aws:region: {problem}"])
     return config, parse_environment(config[CONFIG_KEY], source, stack=stack_of_file(path))

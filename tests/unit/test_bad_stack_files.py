@@ -383,3 +383,14 @@ def test_a_bad_stack_file_in_a_real_process_prints_no_traceback(tmp_path: Path) 
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "is not UTF-8 text (byte 0xff at offset 0)" in done.stderr
+
+
+def test_a_region_botocore_does_not_know_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stacks = _stacks(tmp_path)
+    path = stacks / "Pulumi.dev.yaml"
+    path.write_text(path.read_text().replace("aws:region: eu-west-1", "aws:region: eu-west-9"))
+    err = _refused(capsys, stacks, "dev")
+    assert "config.aws:region: 'eu-west-9' is not a region of any AWS partition" in err
+    assert "known in that area: eu-west-1, eu-west-2, eu-west-3" in err

@@ -126,9 +126,18 @@ def test_timeout_outside_600_to_28800_is_refused(timeout: int) -> None:
 
 
 def test_timeout_not_above_the_total_waits_is_refused() -> None:
+    # a canary bakes twice (after the canary, and the final baking period): 2 × 600 + 600
     deployment = _canary(50, termination_wait_seconds=600, max_execution_timeout_seconds=1200)
     msg = _refused({"initial_instance_count": 2, "deployment": deployment})
-    assert "(1200)" in msg and "total of the waits (1200 s)" in msg and "600–28800" in msg
+    assert "(1200)" in msg and "total of the waits (1800 s)" in msg and "600–28800" in msg
+    ok = EndpointConfig.model_validate(
+        {
+            "name": "churn",
+            "initial_instance_count": 2,
+            "deployment": {**deployment, "max_execution_timeout_seconds": 1801},
+        }
+    )
+    assert total_wait_seconds(ok.deployment, 2) == 1800
 
 
 def test_linear_waits_count_every_step() -> None:
