@@ -19,7 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from components import instance_types
+from components import instance_types, stack_yaml
+from components.quoting import shown
 
 CONFIG_KEY = "mlops:platform"
 """The stack config key holding the whole environment (an object)."""
@@ -793,60 +794,6 @@ def _field_named_by(loc: tuple[int | str, ...], msg: str) -> tuple[str, ...]:
     return parts
 
 
-MAX_SHOWN_CHARS = 200
-"""A value quoted in an error is cut here: a huge value must not make a huge message."""
-MAX_YAML_VALUES = 100_000
-"""A stack file expands to at most this many values (YAML aliases included): an alias bomb
-of a few hundred bytes would otherwise expand to gigabytes."""
-
-
-def shown(value: Any) -> str:
-    """``repr(value)``, cut to ``MAX_SHOWN_CHARS``."""
-    text = repr(value)
-    return (
-        text if len(text) <= MAX_SHOWN_CHARS else f"{text[:MAX_SHOWN_CHARS]}... ({len(text)} chars)"
-    )
-
-
-def _expanded_size(value: Any, limit: int) -> int:
-    """How many values ``value`` expands to, counting shared (aliased) parts each time they
-    appear; stops counting past ``limit``."""
-    count, stack = 0, [value]
-    while stack and count <= limit:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
-
-
-def _yaml_loader() -> Any:
-    """A safe loader (libyaml when available) that refuses duplicate keys."""
-    import yaml
-
-    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class StrictLoader(base):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen: dict[Any, Any] = {}
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None,
-                        None,
-                        f"duplicate key {shown(key)} (also at line {seen[key].line + 1}): "
-                        "YAML would silently keep the last one",
-                        key_node.start_mark,
-                    )
-                seen[key] = key_node.start_mark
-            return super().construct_mapping(node, deep=deep)
-
-    return StrictLoader
-
-
 def _describe(err: dict[str, Any]) -> str:
     loc = tuple(p for p in err["loc"] if p not in ("function-after",))
     kind = err["type"]
@@ -930,88 +877,12 @@ def parse_environment(raw: Any, source: str, *, stack: str | None = None) -> Env
     return config
 
 
-MAX_STACK_FILE_BYTES = 1_000_000
-
-
-def _read_text(path: Path) -> str:
-    """The stack file as text: a missing, unreadable, huge or binary file is a ConfigError."""
-    source = str(path)
-    try:
-        if path.is_dir():
-            raise ConfigError(source, ["is a directory; expected a Pulumi.<stack>.yaml file"])
-        size = path.stat().st_size
-        if size > MAX_STACK_FILE_BYTES:
-            raise ConfigError(
-                source,
-                [f"is {size} bytes; a stack file is at most {MAX_STACK_FILE_BYTES} bytes of YAML"],
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(source, ["stack file not found"]) from None
-    except OSError as exc:
-        raise ConfigError(source, [f"cannot be read: {exc.strerror or exc}"]) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            source,
-            [
-                f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                "a stack file is YAML text"
-            ],
-        ) from None
-
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def _non_plain_values(document: Any) -> list[str]:
-    """Paths holding what JSON (and so the Pulumi engine's config) cannot: ``!!binary``
-    bytes, YAML timestamps, sets, non-string keys."""
-    problems: list[str] = []
-    stack: list[tuple[str, Any]] = [("", document)]
-    while stack and len(problems) < 10:
-        path, value = stack.pop()
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    problems.append(
-                        f"{path or 'the file'}: key {shown(key)} is not a string; allowed: "
-                        "string keys"
-                    )
-                    continue
-                stack.append((f"{path}.{key}" if path else key, item))
-        elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
-        elif not isinstance(value, _PLAIN):
-            kind = "binary data (!!binary)" if isinstance(value, bytes) else type(value).__name__
-            problems.append(
-                f"{path}: {kind} {shown(value)} is not allowed; allowed: a string, number, "
-                "boolean, list or mapping (quote dates and other text)"
-            )
-    return problems
-
-
 def load_stack_config(path: Path) -> tuple[dict[str, Any], EnvironmentConfig]:
     """Read a ``Pulumi.<stack>.yaml``: (the whole ``config:`` mapping, the parsed environment)."""
-    import yaml
-
     source = str(path)
-    try:
-        document = yaml.load(_read_text(path), Loader=_yaml_loader())
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, [f"not valid YAML: {str(exc)[:1000]}"]) from None
-    if _expanded_size(document, MAX_YAML_VALUES) > MAX_YAML_VALUES:
-        raise ConfigError(
-            source,
-            [
-                f"the file expands to more than {MAX_YAML_VALUES} values (YAML aliases "
-                "repeating large parts?); a stack file needs far fewer: write the values out"
-            ],
-        )
-    not_text = _non_plain_values(document)
-    if not_text:
-        raise ConfigError(source, not_text)
+    document, problems = stack_yaml.read_document(path)
+    if problems:
+        raise ConfigError(source, problems)
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise ConfigError(source, ["config: required mapping is missing"])
     config: dict[str, Any] = document["config"]
