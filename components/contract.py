@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from components import instance_types, regions
-from components.config import shown
+from components.quoting import shown
 
 CONTRACT_VERSION = 1
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from components.config import shown
 from components.contract import CONTRACT_VERSION, ContractProblems, StackOutputs
+from components.quoting import shown
 from pipelines.aws import endpoint_url, is_loopback
 from pipelines.errors import ContractError
 
