@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from components import regions
+
 VERSION = "2012-10-17"
 
 Statement = dict[str, Any]
@@ -53,11 +55,9 @@ def document(statements: Iterable[Statement]) -> Document:
 
 
 def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The ARN partition of ``region`` from botocore's partition data (``components.regions``);
+    ``aws`` for a name no partition would hold (stack files refuse those before this)."""
+    return regions.partition_of(region) or "aws"
 
 
 def bucket_arn(partition: str, bucket: str) -> str:

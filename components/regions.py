@@ -51,9 +51,15 @@ def known_regions() -> frozenset[str]:
 
 
 def partition_of(region: str) -> str | None:
-    """``eu-west-1`` → ``aws``, ``cn-north-1`` → ``aws-cn``; ``None`` for an unknown region."""
+    """``eu-west-1`` → ``aws``, ``cn-north-1`` → ``aws-cn``: the partition listing the region,
+    else the one whose ``regionRegex`` matches it (a region newer than botocore); ``None``
+    when no partition would hold it."""
     for partition in _partitions():
         if region in partition.get("regions", {}):
+            return str(partition["partition"])
+    for partition in _partitions():
+        pattern = partition.get("regionRegex")
+        if pattern and re.match(pattern, region):
             return str(partition["partition"])
     return None
 

@@ -180,7 +180,16 @@ def test_vpc_statements_name_subnets_and_security_groups() -> None:
 
 @pytest.mark.parametrize(
     ("region", "partition"),
-    [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")],
+    [
+        ("eu-west-1", "aws"),
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        # botocore's partition data, not prefixes: the isolated partitions have their own
+        ("us-isob-east-1", "aws-iso-b"),
+        ("us-iso-east-1", "aws-iso"),
+        # a region newer than the installed botocore: its partition's regionRegex
+        ("eu-north-9", "aws"),
+    ],
 )
 def test_partition_of_region(region: str, partition: str) -> None:
     assert iam.partition_of(region) == partition
