@@ -134,6 +134,13 @@ PROD_REFUSED_UNSAFE: tuple[str, ...] = (
     "unprotected_stateful",
 )
 """``unsafe.*`` options prod never accepts."""
+PROD_ACKNOWLEDGEMENTS: tuple[str, ...] = (
+    "network_access",
+    "no_vpc",
+    "single_instance",
+    "no_data_capture",
+)
+"""``unsafe.*`` options that acknowledge a weak serving setup prod otherwise refuses."""
 
 
 # -------------------------------------------------------------------------- registry
@@ -711,9 +718,7 @@ class EnvironmentConfig(_Model):
         """``unsafe.*`` acknowledgements set although nothing needs them."""
         needed = {ack for ack, _, _, _ in self.weak_serving()}
         return [
-            ack
-            for ack in ("network_access", "no_vpc", "single_instance", "no_data_capture")
-            if getattr(self.unsafe, ack) and ack not in needed
+            ack for ack in PROD_ACKNOWLEDGEMENTS if getattr(self.unsafe, ack) and ack not in needed
         ]
 
     @property

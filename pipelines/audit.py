@@ -88,6 +88,13 @@ class AuditLock:
     retention_days: int
 
 
+def _unreadable(promised: str, exc: Exception) -> AuditWriteFailed:
+    return AuditWriteFailed(
+        f"{promised}'s lock configuration cannot be read: "
+        f"{describe_failure('GetObjectLockConfiguration', exc)}; nothing was done"
+    )
+
+
 class AuditTrail:
     """Append and list the records of one stack."""
 
@@ -104,33 +111,27 @@ class AuditTrail:
 
     def check_lock(self) -> None:
         """Refuse to act when the contract promises Object Lock and the bucket lacks it."""
-        if self.lock is None:
+        lock = self.lock
+        if lock is None:
             return
-        where = f"s3://{self.bucket}"
+        promised = (
+            f"the audit trail must be under S3 Object Lock ({lock.mode}, "
+            f"{lock.retention_days} days) but s3://{self.bucket}"
+        )
         enabled: str | None = None
         try:
             found = self._s3.get_object_lock_configuration(Bucket=self.bucket)
             enabled = found.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled")
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ObjectLockConfigurationNotFoundError":
-                raise self._unreadable(exc) from exc
+                raise _unreadable(promised, exc) from exc
         except BotoCoreError as exc:
-            raise self._unreadable(exc) from exc
+            raise _unreadable(promised, exc) from exc
         if enabled != "Enabled":
             raise AuditWriteFailed(
-                f"the audit trail must be under S3 Object Lock ({self.lock.mode}, "
-                f"{self.lock.retention_days} days) but {where} has Object Lock off; deploy the "
-                "stack (pulumi up) before running the pipeline; nothing was done"
+                f"{promised} has Object Lock off; deploy the stack (pulumi up) before running "
+                "the pipeline; nothing was done"
             )
-
-    def _unreadable(self, exc: Exception) -> AuditWriteFailed:
-        assert self.lock is not None
-        return AuditWriteFailed(
-            f"the audit trail must be under S3 Object Lock ({self.lock.mode}, "
-            f"{self.lock.retention_days} days) but s3://{self.bucket}'s lock configuration "
-            f"cannot be read: {describe_failure('GetObjectLockConfiguration', exc)}; nothing "
-            "was done"
-        )
 
     def _lock_arguments(self, now: datetime) -> dict[str, Any]:
         if self.lock is None:

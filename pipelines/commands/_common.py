@@ -12,25 +12,21 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from components.quoting import shown
+
 MAX_WAIT_SECONDS = 86400.0
 """The longest any flag waits (a day: past a blue/green update's 8 h timeout + 1 h termination)."""
 MAX_SPEED = 100000.0
 """The local cloud's fastest clock (simulated seconds per real second): a day in under a second."""
 
 
-def _shown(text: str) -> str:
-    """``repr(text)`` cut at 200 characters (as ``components.config.shown``, without pydantic)."""
-    value = repr(text)
-    return value if len(value) <= 200 else f"{value[:200]}... ({len(text)} chars)"
-
-
 def _number(text: str, allowed: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number; {allowed}") from None
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number; {allowed}") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is not finite; {allowed}")
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not finite; {allowed}")
     return value
 
 
@@ -43,7 +39,7 @@ def seconds(*, maximum: float = MAX_WAIT_SECONDS, zero: bool = True) -> Callable
     def parse(text: str) -> float:
         value = _number(text, allowed)
         if value < 0 or (value == 0 and not zero) or value > maximum:
-            raise argparse.ArgumentTypeError(f"{_shown(text)} is out of range; {allowed}")
+            raise argparse.ArgumentTypeError(f"{shown(text)} is out of range; {allowed}")
         return value
 
     return parse
@@ -56,7 +52,7 @@ def positive(*, maximum: float, unit: str) -> Callable[[str], float]:
     def parse(text: str) -> float:
         value = _number(text, allowed)
         if not 0 < value <= maximum:
-            raise argparse.ArgumentTypeError(f"{_shown(text)} is out of range; {allowed}")
+            raise argparse.ArgumentTypeError(f"{shown(text)} is out of range; {allowed}")
         return value
 
     return parse
@@ -69,10 +65,10 @@ def port(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{_shown(text)} is not a whole number; {allowed}"
+            f"{shown(text)} is not a whole number; {allowed}"
         ) from None
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is out of range; {allowed}")
+        raise argparse.ArgumentTypeError(f"{shown(text)} is out of range; {allowed}")
     return value
 
 
@@ -82,7 +78,7 @@ def training_instance_type(text: str) -> str:
 
     if not instance_types.is_known(text):
         raise argparse.ArgumentTypeError(
-            f"{_shown(text)} is not a SageMaker ML instance type; allowed: "
+            f"{shown(text)} is not a SageMaker ML instance type; allowed: "
             f"{instance_types.describe_allowed(allow_cpu=True)}"
         )
     return text

@@ -12,23 +12,29 @@ from pipelines.errors import AuditWriteFailed, BadInput
 from tests.pipeline.conftest import endpoint_spec, outputs_dict, prod_overrides
 
 
-def _prod(make_stack: Any, *, acknowledged: list[str] | None = None, **spec: Any) -> Any:
+def _prod(
+    make_stack: Any,
+    *,
+    acknowledged: list[str] | None = None,
+    endpoint_isolation: bool = True,
+    training_isolation: bool = True,
+) -> Any:
     base = outputs_dict("prod")
     return make_stack(
         "prod",
         **prod_overrides(),
         acknowledged=acknowledged or [],
-        endpoints=[endpoint_spec("prod", **spec)],
-        training={**base["training"], "network_isolation": spec.get("network_isolation", True)},
+        endpoints=[endpoint_spec("prod", network_isolation=endpoint_isolation)],
+        training={**base["training"], "network_isolation": training_isolation},
     )
 
 
 def test_prod_refuses_a_model_without_network_isolation(make_stack: Any) -> None:
+    """A hand-edited prod contract: the endpoint without isolation, no acknowledgement."""
     from pipelines.deploy import deploy
 
-    stack = _prod(make_stack)
-    package = stack.approved_package()  # trained with isolation on
-    stack.ctx.outputs.endpoints[0].__dict__["network_isolation"] = False  # a hand-edited contract
+    stack = _prod(make_stack, endpoint_isolation=False)
+    package = stack.approved_package()  # training keeps its isolation
     with pytest.raises(BadInput) as refused:
         deploy(stack.ctx, "churn", package)
     assert "endpoint 'churn': network_isolation is false, which prod refuses" in str(refused.value)
@@ -38,7 +44,7 @@ def test_prod_refuses_a_model_without_network_isolation(make_stack: Any) -> None
 
 
 def test_prod_refuses_training_without_network_isolation(make_stack: Any) -> None:
-    stack = _prod(make_stack, network_isolation=False)
+    stack = _prod(make_stack, training_isolation=False)
     with pytest.raises(BadInput) as refused:
         stack.train()
     assert "training: network_isolation is false, which prod refuses" in str(refused.value)
@@ -46,7 +52,7 @@ def test_prod_refuses_training_without_network_isolation(make_stack: Any) -> Non
 
 
 def test_an_acknowledged_prod_contract_trains_without_isolation(make_stack: Any) -> None:
-    stack = _prod(make_stack, acknowledged=["network_access"], network_isolation=False)
+    stack = _prod(make_stack, acknowledged=["network_access"], training_isolation=False)
     job = stack.train()
     described = stack.sm().describe_training_job(TrainingJobName=job.job_name)
     assert described["EnableNetworkIsolation"] is False

@@ -541,3 +541,14 @@ def test_values_json_cannot_hold_are_refused_naming_the_path(
     message = _load_refused(path)
     assert expected in message
     assert "allowed: a string, number, boolean, list or mapping" in message
+
+
+def test_the_unsafe_options_are_the_refused_ones_and_the_acknowledgements() -> None:
+    """One list each; the contract carries exactly the acknowledgements."""
+    from typing import get_args
+
+    from components.config import PROD_ACKNOWLEDGEMENTS, PROD_REFUSED_UNSAFE, UnsafeConfig
+    from components.contract import Acknowledgement
+
+    assert list(UnsafeConfig.model_fields) == [*PROD_REFUSED_UNSAFE, *PROD_ACKNOWLEDGEMENTS]
+    assert get_args(Acknowledgement) == PROD_ACKNOWLEDGEMENTS
