@@ -78,3 +78,59 @@ def serving_artifact_key(model_key: str, filename: str) -> str:
             "(<prefix>/<job>/output/model.tar.gz)"
         )
     return f"{head}/{SERVING_DIR}/{filename}"
+
+
+# ------------------------------------------------------------------ drift monitoring
+
+DRIFT_NAMESPACE = "MLOps/ModelMonitoring"
+"""CloudWatch namespace of the drift job's metrics (``mlops monitor run``), each timestamped at
+the end of the window it measured:
+
+- ``FeatureDrift`` (dimensions ``EndpointName``, ``VariantName``, ``Feature``): the value of the
+  feature's drift method (a distance, or a p-value for ``ks`` / ``chi_square``);
+- ``DriftedFeatures`` (``EndpointName``, ``VariantName``): how many features drifted; the
+  stack's drift alarm watches this one (≥ 1 for ``alarm_windows`` windows);
+- ``DataQualityViolations`` (``EndpointName``, ``VariantName``): missing-rate, type, unseen
+  category and column violations;
+- ``MonitoredSamples`` (``EndpointName``, ``VariantName``): captured rows in the window."""
+
+DRIFT_METRIC = "DriftedFeatures"
+FEATURE_DRIFT_METRIC = "FeatureDrift"
+DATA_QUALITY_METRIC = "DataQualityViolations"
+SAMPLES_METRIC = "MonitoredSamples"
+
+BASELINE_DIR = "baseline"
+BASELINE_KEYS = ("training/*/baseline/*", "baselines/*")
+"""Keys in the model bucket where baselines live (IAM wildcards): the one ``register`` computes
+next to the training job's artifacts, and any a user uploads under ``baselines/``. A monitored
+endpoint's processing role reads these and nothing else in the model bucket."""
+
+PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+
+
+def baseline_key(model_key: str) -> str:
+    """``training/<job>/output/model.tar.gz`` → ``training/<job>/baseline`` (no trailing slash)."""
+    head, sep, _ = model_key.rpartition("/output/")
+    if not sep:
+        raise ValueError(
+            f"model artifact key {model_key!r} is not a training job's output "
+            "(<prefix>/<job>/output/model.tar.gz)"
+        )
+    return f"{head}/{BASELINE_DIR}"
+
+
+def capture_prefix(endpoint_name: str) -> str:
+    """Key prefix of an endpoint's data capture in the capture bucket (DestinationS3Uri's path;
+    SageMaker adds ``<EndpointName>/<VariantName>/yyyy/mm/dd/hh/`` below it)."""
+    return f"{endpoint_name}/"
+
+
+def reports_prefix(endpoint_name: str) -> str:
+    """Key prefix of the drift job's reports in the capture bucket, next to the captured data
+    (``<prefix><VariantName>/yyyy/mm/dd/hh-mm/``): the only place its role may write."""
+    return f"{endpoint_name}/reports/"
+
+
+def processing_role_name(endpoint_name: str) -> str:
+    """The monitored endpoint's processing (drift job) role: ``<endpoint>-monitor`` (≤ 64)."""
+    return f"{endpoint_name}-monitor"[-64:].lstrip("-")
