@@ -19,7 +19,7 @@ model directory is uploaded as ``<S3OutputPath>/<job>/output/model.tar.gz`` and 
 is ``Completed`` with ``FinalMetricDataList`` (the last match of each
 ``MetricDefinitions`` regex in stdout); otherwise ``Failed`` with the last lines of
 stderr as ``FailureReason``. StopTrainingJob or MaxRuntimeInSeconds → SIGTERM (SIGKILL
-after ``KILL_GRACE_SECONDS`` real seconds), ``Stopping`` for ``STOP_SECONDS``, then
+after ``jobs.KILL_GRACE_SECONDS`` real seconds), ``Stopping`` for ``STOP_SECONDS``, then
 ``Stopped`` (SecondaryStatus ``Stopped`` or ``MaxRuntimeExceeded``); whatever the
 script saved in the model directory is uploaded, as SageMaker does. When the job ends,
 its stdout and stderr go to CloudWatch Logs (``/aws/sagemaker/TrainingJobs``, stream
@@ -32,8 +32,6 @@ import io
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -43,80 +41,23 @@ from pathlib import Path
 from typing import Any
 
 from components import instance_types
-from localcloud import s3io
+from localcloud import jobs, s3io
 from localcloud.clock import SimClock, from_datetime, to_datetime
 from localcloud.context import Context, s3_backend, sagemaker_backend
+from localcloud.jobs import JobProcess
 from localcloud.wire import ApiError, validation
 
 STARTING_SECONDS = 60.0
 MIN_JOB_SECONDS = 120.0
 STOP_SECONDS = 30.0
-KILL_GRACE_SECONDS = 2.0
-STDERR_LINES = 8
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
-@dataclass
-class TrainingRun:
-    account_id: str
-    region: str
-    name: str
-    workdir: Path
-    created: float
-    """Simulated creation time."""
-    started_real: float
-    max_runtime: float | None
+@dataclass(kw_only=True)
+class TrainingRun(JobProcess):
     metric_definitions: list[dict[str, str]]
     output_uri: str
-    env: dict[str, str]
-    proc: subprocess.Popen[bytes] | None = None
-    setup_failure: str | None = None
-    exit_code: int | None = None
-    exited_real: float | None = None
-    stop_sim: float | None = None
-    stop_real: float | None = None
-    max_runtime_exceeded: bool = False
-    done: bool = False
     transitions: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def stdout(self) -> Path:
-        return self.workdir / "stdout.log"
-
-    @property
-    def stderr(self) -> Path:
-        return self.workdir / "stderr.log"
-
-    # -- process ------------------------------------------------------------------------
-    def launch(self, argv: list[str], cwd: Path) -> None:
-        with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
-            self.proc = subprocess.Popen(
-                argv, cwd=cwd, env=self.env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
-            )
-
-    def request_stop(self, now: float, *, max_runtime: bool = False) -> None:
-        self.stop_sim, self.stop_real = now, time.time()
-        self.max_runtime_exceeded = max_runtime
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-
-    def poll(self, clock: SimClock) -> None:
-        """Reap or kill the process (real time); never decides the job's state."""
-        proc = self.proc
-        if proc is None or self.exit_code is not None:
-            return
-        code = proc.poll()
-        now_real = time.time()
-        if code is not None:
-            self.exit_code, self.exited_real = code, now_real
-            return
-        if self.stop_real is None and self.max_runtime is not None:
-            if now_real - self.started_real > self.max_runtime:
-                self.request_stop(
-                    clock.sim_at(self.started_real) + self.max_runtime, max_runtime=True
-                )
-        elif self.stop_real is not None and now_real - self.stop_real > KILL_GRACE_SECONDS:
-            proc.kill()
 
     # -- state --------------------------------------------------------------------------
     def _phase(self, status: str, start: float, message: str) -> None:
@@ -214,39 +155,14 @@ class TrainingRun:
         if failure is not None:
             job.failure_reason = failure
         job.training_end_time = to_datetime(at)
-        compute = 0.0
-        if self.exited_real is not None:
-            compute = self.exited_real - self.started_real
-        job.training_time_in_seconds = max(1, round(compute))
+        job.training_time_in_seconds = max(1, round(self.compute_seconds))
         job.billable_time_in_seconds = job.training_time_in_seconds
         self._touch(job, at)
-        self._publish_logs(at)
+        self.publish_logs(LOG_GROUP)
         self.done = True
 
-    def _publish_logs(self, at: float) -> None:
-        """stdout and stderr to ``/aws/sagemaker/TrainingJobs``, stream ``<job>/algo-1-<epoch>``,
-        when that log group exists (the stack creates it), as SageMaker does."""
-        from moto.logs.models import logs_backends
-
-        logs = logs_backends[self.account_id][self.region]
-        if LOG_GROUP not in logs.groups:
-            return
-        lines: list[str] = []
-        for path in (self.stdout, self.stderr):
-            if path.exists():
-                lines += path.read_text(errors="replace").splitlines()
-        stream = f"{self.name}/algo-1-{int(self.created)}"
-        if stream not in logs.groups[LOG_GROUP].streams:
-            logs.create_log_stream(LOG_GROUP, stream)
-        stamp = int(time.time() * 1000)  # CloudWatch Logs drops events > 2 h in the future
-        events = [{"timestamp": stamp, "message": line} for line in lines if line] or [
-            {"timestamp": stamp, "message": "(no output)"}
-        ]
-        logs.put_log_events(LOG_GROUP, stream, events)
-
     def _algorithm_error(self) -> str:
-        lines = self.stderr.read_text(errors="replace").strip().splitlines()[-STDERR_LINES:]
-        tail = "\n".join(lines) or "(no output on stderr)"
+        tail = self.stderr_tail() or "(no output on stderr)"
         return f"AlgorithmError: ExecuteUserScriptError: exit code {self.exit_code}\n{tail}"
 
     def _metrics(self, at: float) -> list[dict[str, Any]]:
@@ -282,12 +198,6 @@ class TrainingRun:
         except FileNotFoundError:
             if not quiet:
                 raise
-
-    def cleanup(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _targz(directory: Path) -> bytes:
@@ -378,13 +288,6 @@ def _prepare(ctx: Context, run: TrainingRun, params: dict[str, Any]) -> list[str
     return [sys.executable, str(code / str(program)), *cli_args(user_hps)]
 
 
-def _base_env(cloud_env: dict[str, str]) -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(cloud_env)
-    return env
-
-
 def create_training_job(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     name = params["TrainingJobName"]
     backend = ctx.sagemaker()
@@ -458,7 +361,7 @@ def create_training_job(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         max_runtime=float(runtime) if runtime else None,
         metric_definitions=metric_definitions,
         output_uri=f"{output_path}/{name}/output",
-        env=_base_env(ctx.state.cloud_env),
+        env=jobs.base_env(ctx.state.cloud_env),
     )
     run.env.update({k: str(v) for k, v in (params.get("Environment") or {}).items()})
     ctx.state.training[(ctx.account_id, ctx.region, name)] = run
