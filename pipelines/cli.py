@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "status": "Show every endpoint: live config, model package, last rollout outcome.",
     "teardown": "Delete what the pipeline created in an environment (tagged resources).",
     "audit": "List the environment's audit trail.",
+    "monitor": "Drift monitoring: baselines, drift runs of captured traffic, a report.",
 }
 
 
