@@ -15,9 +15,16 @@ import difflib
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from components import instance_types, stack_yaml
 from components.quoting import shown
@@ -286,6 +293,279 @@ class DataCaptureConfig(_Model):
     sampling_percent: int = Field(20, ge=0, le=100)
 
 
+# ------------------------------------------------------------------ drift monitoring
+
+
+class DriftMethod(StrEnum):
+    """How a feature's drift is measured: the current window against the model's baseline."""
+
+    AUTO = "auto"
+    """Evidently's rule: a reference of more than ``AUTO_REFERENCE_ROWS`` rows →
+    wasserstein (numeric) / jensen_shannon (categorical), at 0.1; smaller → ks / chi_square,
+    at p < 0.05."""
+    WASSERSTEIN = "wasserstein"
+    """Numeric: Wasserstein distance over the reference's standard deviation."""
+    PSI = "psi"
+    """Numeric: population stability index over the baseline's bins."""
+    KS = "ks"
+    """Numeric: p-value of the two-sample Kolmogorov-Smirnov test."""
+    JENSEN_SHANNON = "jensen_shannon"
+    """Categorical: Jensen-Shannon distance of the category frequencies."""
+    CHI_SQUARE = "chi_square"
+    """Categorical: p-value of the chi-square test of the category counts."""
+
+
+FeatureKind = Literal["numeric", "categorical"]
+
+METHOD_KIND: dict[str, FeatureKind] = {
+    DriftMethod.WASSERSTEIN: "numeric",
+    DriftMethod.PSI: "numeric",
+    DriftMethod.KS: "numeric",
+    DriftMethod.JENSEN_SHANNON: "categorical",
+    DriftMethod.CHI_SQUARE: "categorical",
+}
+"""The kind of feature each method measures (``auto`` fits both). Keys are ``DriftMethod``
+members, so a plain method name (``"ks"``) finds its entry too."""
+P_VALUE_METHODS: frozenset[str] = frozenset({DriftMethod.KS, DriftMethod.CHI_SQUARE})
+"""Methods whose value is a p-value: drifted when ``p < threshold``. The others are distances:
+drifted when ``value >= threshold``."""
+DEFAULT_THRESHOLD: dict[str, float] = {
+    DriftMethod.WASSERSTEIN: 0.1,
+    DriftMethod.PSI: 0.1,
+    DriftMethod.KS: 0.05,
+    DriftMethod.JENSEN_SHANNON: 0.1,
+    DriftMethod.CHI_SQUARE: 0.05,
+}
+"""A method's threshold when the stack file sets none."""
+THRESHOLD_MAX: dict[str, tuple[float, bool]] = {
+    DriftMethod.KS: (1.0, False),
+    DriftMethod.CHI_SQUARE: (1.0, False),
+    DriftMethod.JENSEN_SHANNON: (1.0, True),
+}
+"""Upper bound of a method's threshold and whether it is allowed itself (every threshold is
+above 0; a method not listed has no upper bound)."""
+AUTO_REFERENCE_ROWS = 1000
+"""``auto`` takes the distance methods for a reference of more rows than this."""
+AUTO_METHODS: dict[FeatureKind, tuple[DriftMethod, DriftMethod]] = {
+    "numeric": (DriftMethod.KS, DriftMethod.WASSERSTEIN),
+    "categorical": (DriftMethod.CHI_SQUARE, DriftMethod.JENSEN_SHANNON),
+}
+"""What ``auto`` picks per kind: (reference of at most ``AUTO_REFERENCE_ROWS`` rows,
+larger reference)."""
+
+MIN_WINDOW_SECONDS = 600
+MAX_WINDOW_SECONDS = 86400
+MAX_ALARM_SPAN_SECONDS = 7 * 86400
+"""CloudWatch: an alarm's period × evaluation periods is at most 7 days (1 day below a period
+of an hour, which ``alarm_windows`` ≤ 24 never exceeds)."""
+
+_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION_ALLOWED = (
+    "seconds (an integer) or a duration like 15m, 1h, 2h30m, 1d; a multiple of 60 s from "
+    f"10m ({MIN_WINDOW_SECONDS} s) to 1d ({MAX_WINDOW_SECONDS} s)"
+)
+
+
+def duration_seconds(value: Any) -> int:
+    """``3600``, ``"1h"``, ``"2h30m"``, ``"1d"`` → seconds (``ValueError`` naming the value)."""
+    seconds: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    elif isinstance(value, str) and value.strip():
+        match = _DURATION_RE.match(value.strip())
+        if match:
+            d, h, m, s = (int(g) if g else 0 for g in match.groups())
+            seconds = ((d * 24 + h) * 60 + m) * 60 + s
+    if seconds is None:
+        raise ValueError(f"{shown(value)} is not a duration; allowed: {_DURATION_ALLOWED}")
+    return seconds
+
+
+def _window(value: Any) -> int:
+    seconds = duration_seconds(value)
+    if seconds % 60:
+        raise ValueError(
+            f"{shown(value)} ({seconds} s) is not a whole number of minutes; allowed: "
+            f"{_DURATION_ALLOWED}"
+        )
+    if not MIN_WINDOW_SECONDS <= seconds <= MAX_WINDOW_SECONDS:
+        raise ValueError(
+            f"{shown(value)} ({seconds} s) is outside {MIN_WINDOW_SECONDS}-{MAX_WINDOW_SECONDS} s; "
+            f"allowed: {_DURATION_ALLOWED}"
+        )
+    return seconds
+
+
+def threshold_problem(method: DriftMethod, threshold: float) -> str | None:
+    """Why ``threshold`` cannot be ``method``'s (``None``: it can)."""
+    meaning = (
+        "a p-value (drifted when p < threshold)"
+        if method in P_VALUE_METHODS
+        else "a distance (drifted when the value ≥ threshold)"
+    )
+    upper = THRESHOLD_MAX.get(method)
+    if threshold > 0 and (
+        upper is None or threshold < upper[0] or (upper[1] and threshold == upper[0])
+    ):
+        return None
+    if upper is None:
+        allowed = "above 0"
+    else:
+        allowed = f"above 0 and {'at most' if upper[1] else 'below'} {upper[0]:g}"
+    return (
+        f"threshold {threshold:g} does not fit {method.value}, {meaning}; allowed: {allowed} "
+        f"(default {DEFAULT_THRESHOLD[method]:g})"
+    )
+
+
+def auto_method(kind: FeatureKind, reference_rows: int) -> DriftMethod:
+    """Evidently's choice for a feature of ``kind`` against a reference of ``reference_rows``."""
+    small, large = AUTO_METHODS[kind]
+    return large if reference_rows > AUTO_REFERENCE_ROWS else small
+
+
+def drift_method(
+    kind: FeatureKind,
+    reference_rows: int,
+    *,
+    metric: str = DriftMethod.AUTO,
+    threshold: float | None = None,
+    feature_metric: str | None = None,
+    feature_threshold: float | None = None,
+) -> tuple[DriftMethod, float]:
+    """The method and threshold one feature is judged by: the feature's own metric (and
+    threshold), else the endpoint's when it fits the feature's kind, else ``auto``; a threshold
+    not set is the method's default."""
+    if feature_metric is not None:
+        chosen, limit = DriftMethod(feature_metric), feature_threshold
+    elif metric != DriftMethod.AUTO and METHOD_KIND[DriftMethod(metric)] == kind:
+        chosen, limit = DriftMethod(metric), threshold
+    else:
+        chosen, limit = DriftMethod.AUTO, None
+    if chosen is DriftMethod.AUTO:
+        chosen = auto_method(kind, reference_rows)
+    return chosen, DEFAULT_THRESHOLD[chosen] if limit is None else limit
+
+
+def is_drifted(method: DriftMethod, value: float, threshold: float) -> bool:
+    """p-value methods: ``value < threshold``; distances: ``value >= threshold``."""
+    return value < threshold if method in P_VALUE_METHODS else value >= threshold
+
+
+_FEATURE_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,255}$")
+"""A feature (column) name: it becomes a CloudWatch ``Feature`` dimension value."""
+
+
+def _metric_threshold_problem(metric: DriftMethod | None, threshold: float | None) -> str | None:
+    if threshold is None:
+        return None
+    if metric is None or metric is DriftMethod.AUTO:
+        return (
+            f"threshold {threshold:g} needs a metric: auto takes a p-value test or a distance "
+            "by the reference's size, and one threshold cannot mean both; allowed: set metric "
+            f"({', '.join(METHOD_KIND)}) or remove threshold"
+        )
+    return threshold_problem(metric, threshold)
+
+
+class FeatureMonitoringConfig(_Model):
+    """One feature's drift settings (overriding the endpoint's)."""
+
+    kind: FeatureKind | None = None
+    """Force the kind (e.g. ``categorical`` for integer-coded categories). Default: the kind of
+    ``metric`` when set, else what the baseline recorded (numbers numeric, the rest
+    categorical)."""
+    metric: DriftMethod | None = Field(None, strict=False)
+    """Default: the endpoint's ``metric`` when it fits the feature's kind, else ``auto``."""
+    threshold: float | None = None
+    """Needs ``metric`` (not auto). Default: the method's (``DEFAULT_THRESHOLD``)."""
+    enabled: bool = True
+    """false: the feature is not judged (nor counted in ``DriftedFeatures``)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> FeatureMonitoringConfig:
+        metric = self.metric
+        if (
+            self.kind is not None
+            and metric is not None
+            and metric is not DriftMethod.AUTO
+            and METHOD_KIND[metric] != self.kind
+        ):
+            fits = [m for m, k in METHOD_KIND.items() if k == self.kind]
+            raise ValueError(
+                f"metric {metric.value} measures {METHOD_KIND[metric]} features, and kind is "
+                f"{self.kind}; allowed: auto, {', '.join(fits)}"
+            )
+        problem = _metric_threshold_problem(metric, self.threshold)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def effective_kind(self) -> FeatureKind | None:
+        """``kind``, else the kind ``metric`` measures; ``None``: the baseline decides."""
+        if self.kind is not None:
+            return self.kind
+        if self.metric is None or self.metric is DriftMethod.AUTO:
+            return None
+        return METHOD_KIND[self.metric]
+
+
+class EndpointMonitoringConfig(_Model):
+    """Drift and data-quality monitoring of one endpoint's captured traffic (``mlops monitor``):
+    a drift alarm, dashboard widgets and a processing role that may read the capture and the
+    baselines and write reports and metrics, nothing else."""
+
+    enabled: bool = False
+    """Needs data capture (``data_capture.enabled`` with ``sampling_percent`` > 0)."""
+    window: Annotated[int, BeforeValidator(_window)] = 3600
+    """The drift window: seconds or a duration (``15m``, ``1h``, ``2h30m``, ``1d``); a multiple
+    of 60 s within 10m-1d. Default: 1h. Also the drift alarm's period."""
+    metric: DriftMethod = Field(DriftMethod.AUTO, strict=False)
+    """Applies to the features whose kind it fits; the others stay ``auto``."""
+    threshold: float | None = None
+    """Needs ``metric`` (not auto). Default: the method's (``DEFAULT_THRESHOLD``)."""
+    min_samples: int = Field(100, ge=1)
+    """Fewer captured rows in a window: "insufficient data", never drift."""
+    alarm_windows: int = Field(1, ge=1, le=24)
+    """The drift alarm fires when ``DriftedFeatures`` ≥ 1 for this many consecutive windows."""
+    features: dict[str, FeatureMonitoringConfig] = {}
+    """Per-feature overrides, by column name."""
+    instance_type: str = "ml.m5.xlarge"
+    """The processing job's instance (a SageMaker Processing type)."""
+    max_runtime_seconds: int = Field(3600, ge=60, le=86400)
+    """The processing job is stopped after this long."""
+
+    @model_validator(mode="after")
+    def _check(self) -> EndpointMonitoringConfig:
+        problem = _metric_threshold_problem(self.metric, self.threshold)
+        if problem:
+            raise ValueError(problem)
+        if not instance_types.is_processing(self.instance_type):
+            raise ValueError(
+                f"instance_type {shown(self.instance_type)} is not a SageMaker Processing "
+                f"instance type; allowed: {instance_types.describe_processing()}"
+            )
+        span = self.window * self.alarm_windows
+        if span > MAX_ALARM_SPAN_SECONDS:
+            raise ValueError(
+                f"alarm_windows {self.alarm_windows} × window {self.window} s is {span} s; "
+                f"CloudWatch evaluates at most {MAX_ALARM_SPAN_SECONDS} s (7 days); allowed: "
+                f"alarm_windows up to {MAX_ALARM_SPAN_SECONDS // self.window} for this window"
+            )
+        for name in self.features:
+            if not _FEATURE_NAME_RE.match(name):
+                raise ValueError(
+                    f"features {shown(name)}: not a feature name; allowed: 1-255 characters, no "
+                    "control characters (it becomes a CloudWatch dimension value)"
+                )
+        return self
+
+    @property
+    def window_seconds(self) -> int:
+        return self.window
+
+
 class ServerlessConfig(_Model):
     """Serverless inference (CPU only, non-prod): idles at no cost."""
 
@@ -322,6 +602,8 @@ class EndpointConfig(_Model):
     """Non-prod only: serverless inference instead of instances."""
     scale_to_zero: bool = False
     """Non-prod only: inference components with MinInstanceCount 0 (cold starts of minutes)."""
+    monitoring: EndpointMonitoringConfig = EndpointMonitoringConfig()
+    """Drift monitoring of the captured traffic. Default: off."""
 
     @model_validator(mode="after")
     def _check(self) -> EndpointConfig:
@@ -369,6 +651,8 @@ def _check_endpoint(ep: EndpointConfig) -> None:
             )
     if ep.serverless is not None and ep.scale_to_zero:
         raise ValueError("serverless and scale_to_zero are mutually exclusive: choose one")
+    if ep.monitoring.enabled:
+        _check_monitored(ep)
     if ep.autoscaling is not None:
         a = ep.autoscaling
         if a.max_instances < a.min_instances:
@@ -451,6 +735,28 @@ def _check_endpoint(ep: EndpointConfig) -> None:
         raise ValueError(f"deployment.rollback_alarms has duplicates: {d.rollback_alarms}")
 
 
+def _check_monitored(ep: EndpointConfig) -> None:
+    """Drift is measured on captured traffic: a monitored endpoint must capture some."""
+    capture = ep.data_capture
+    if ep.serverless is not None:
+        raise ValueError(
+            "monitoring.enabled true needs data capture, which serverless endpoints lack; "
+            "allowed: monitoring.enabled false, or instances (no serverless) with "
+            "data_capture.enabled true"
+        )
+    if not capture.enabled or capture.sampling_percent == 0:
+        what = (
+            "data_capture.enabled is false"
+            if not capture.enabled
+            else "data_capture.sampling_percent is 0"
+        )
+        raise ValueError(
+            f"monitoring.enabled true needs captured traffic, and {what}; allowed: "
+            "data_capture.enabled true with data_capture.sampling_percent 1-100, or "
+            "monitoring.enabled false"
+        )
+
+
 def linear_steps(d: DeploymentConfig, instances: int) -> int:
     """How many traffic steps a LINEAR rollout takes (the first step included)."""
     if d.linear is None:
@@ -524,6 +830,9 @@ class MonitoringConfig(_Model):
     manage_training_log_group: bool = True
     """Own ``/aws/sagemaker/TrainingJobs`` (retention + KMS). It exists once per account and
     region: when several environments share an account, set false in all but one."""
+    manage_processing_log_group: bool = True
+    """Own ``/aws/sagemaker/ProcessingJobs`` (retention + KMS) when an endpoint is monitored (its
+    drift job logs there). Once per account and region, as the training one."""
 
 
 # ---------------------------------------------------------------------- quality gate
@@ -764,8 +1073,10 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The pydantic model that owns the field at ``loc`` (to suggest the closest key)."""
     model: Any = EnvironmentConfig
+    keyed = False
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:  # a list index, or a key of a mapping of models
+            keyed = False
             continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
@@ -773,7 +1084,15 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
         if field is None:
             return None
         model = _unwrap(field.annotation)
+        keyed = _is_mapping(field.annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """``dict[str, X]`` (or ``dict[...] | None``): the next part of a location is a key."""
+    if get_origin(annotation) is dict:
+        return True
+    return any(get_origin(arg) is dict for arg in get_args(annotation))
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -781,8 +1100,8 @@ def _unwrap(annotation: Any) -> Any:
         if isinstance(arg, type) and issubclass(arg, BaseModel):
             return arg
         inner = _unwrap(arg)
-        if inner is not None:
-            return inner
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner  # the model inside list[...], X | None, dict[str, X]
     return annotation if isinstance(annotation, type) else None
 
 

@@ -99,6 +99,43 @@ LOCAL_NVME_FAMILIES: frozenset[str] = frozenset(
 """Families with local NVMe instance storage. Those volumes are hardware-encrypted and
 CreateEndpointConfig *fails* when KmsKeyId is given for them (SageMaker API reference)."""
 
+PROCESSING_FAMILIES: frozenset[str] = frozenset(
+    {
+        "c4",
+        "c5",
+        "c6i",
+        "c7i",
+        "c7i-flex",
+        "c8i",
+        "c8i-flex",
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "g7",
+        "g7e",
+        "m4",
+        "m5",
+        "m6i",
+        "m7i",
+        "m7i-flex",
+        "m8i",
+        "m8i-flex",
+        "p2",
+        "p3",
+        "p5",
+        "r5",
+        "r5d",
+        "r6i",
+        "r7i",
+        "r8i",
+        "r8i-flex",
+        "t3",
+    }
+)
+"""Families SageMaker Processing offers (botocore's ``ProcessingInstanceType``): the drift job
+runs on one of these."""
+
 _INSTANCE_RE = re.compile(r"^ml\.(?P<family>[a-z0-9-]+)\.(?P<size>[a-z0-9]+)$")
 
 
@@ -120,6 +157,16 @@ def is_gpu(instance_type: str) -> bool:
 def is_known(instance_type: str) -> bool:
     family = family_of(instance_type)
     return family is not None and family in GPU_FAMILIES | ACCELERATOR_FAMILIES | CPU_FAMILIES
+
+
+def is_processing(instance_type: str) -> bool:
+    """A type SageMaker Processing runs jobs on (``ml.m5.xlarge``; not ``ml.inf2.xlarge``)."""
+    return family_of(instance_type) in PROCESSING_FAMILIES
+
+
+def describe_processing() -> str:
+    """The processing families, for error messages."""
+    return ", ".join(f"ml.{f}.*" for f in sorted(PROCESSING_FAMILIES))
 
 
 def describe_allowed(*, allow_cpu: bool) -> str:

@@ -258,6 +258,109 @@ EDITS: list[tuple[str, str, Edit, list[str]]] = [
         _set("storage.audit_lock", {"mode": "FOREVER"}),
         ["storage.audit_lock.mode", "'FOREVER'"],
     ),
+    (
+        "monitoring-window",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "window": "90x"}),
+        ["endpoints[0].monitoring.window", "'90x' is not a duration", "allowed: seconds"],
+    ),
+    (
+        "monitoring-window-short",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "window": "5m"}),
+        ["endpoints[0].monitoring.window", "'5m' (300 s) is outside 600-86400 s"],
+    ),
+    (
+        "monitoring-window-seconds",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "window": 90}),
+        ["endpoints[0].monitoring.window", "90 (90 s) is not a whole number of minutes"],
+    ),
+    (
+        "monitoring-metric",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "metric": "kl"}),
+        ["endpoints[0].monitoring.metric", "(got 'kl')", "'wasserstein'"],
+    ),
+    (
+        "monitoring-p-value",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "metric": "ks", "threshold": 1.5}),
+        ["endpoints[0].monitoring.threshold", "1.5 does not fit ks", "below 1"],
+    ),
+    (
+        "monitoring-threshold-auto",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "threshold": 0.2}),
+        ["endpoints[0].monitoring.threshold", "needs a metric"],
+    ),
+    (
+        "monitoring-min-samples",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "min_samples": 0}),
+        ["endpoints[0].monitoring.min_samples", "greater than or equal to 1"],
+    ),
+    (
+        "monitoring-alarm-windows",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "alarm_windows": 25}),
+        ["endpoints[0].monitoring.alarm_windows", "less than or equal to 24"],
+    ),
+    (
+        "monitoring-alarm-span",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "window": "1d", "alarm_windows": 8}),
+        ["endpoints[0].monitoring.alarm_windows", "604800 s (7 days)"],
+    ),
+    (
+        "monitoring-feature-kind",
+        "staging",
+        _set(
+            "endpoints[0].monitoring",
+            {"enabled": True, "features": {"age": {"kind": "numeric", "metric": "chi_square"}}},
+        ),
+        ["endpoints[0].monitoring.features.age.metric", "measures categorical features"],
+    ),
+    (
+        "monitoring-feature-key",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "features": {"age": {"treshold": 1}}}),
+        ["monitoring.features.age.treshold", "did you mean 'threshold'"],
+    ),
+    (
+        "monitoring-instance",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "instance_type": "ml.inf2.xlarge"}),
+        ["endpoints[0].monitoring.instance_type", "not a SageMaker Processing instance type"],
+    ),
+    (
+        "monitoring-runtime",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "max_runtime_seconds": 10**6}),
+        ["endpoints[0].monitoring.max_runtime_seconds", "less than or equal to 86400"],
+    ),
+    (
+        "monitoring-unknown-key",
+        "staging",
+        _set("endpoints[0].monitoring", {"enabled": True, "windw": "1h"}),
+        ["endpoints[0].monitoring.windw", "did you mean 'window'"],
+    ),
+    (
+        "monitoring-no-capture",
+        "staging",
+        _platform(
+            lambda p: p["endpoints"][0].update(
+                data_capture={"enabled": False}, monitoring={"enabled": True}
+            )
+        ),
+        ["endpoints[0].monitoring.enabled", "data_capture.enabled is false"],
+    ),
+    (
+        "monitoring-serverless",
+        "dev",
+        _set("endpoints[0].monitoring", {"enabled": True}),
+        ["endpoints[0].monitoring.enabled", "serverless endpoints lack"],
+    ),
 ]
 
 # stack, raw text of the whole file, fragments the error must contain

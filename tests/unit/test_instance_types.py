@@ -85,3 +85,11 @@ def test_each_hosting_gpu_family_makes_a_gpu_endpoint(family: str, hosting: set[
     assert sizes, family
     ep = EndpointConfig(name="churn", instance_type=sizes[0])
     assert ep.gpu
+
+
+def test_processing_families_are_botocores() -> None:
+    """The drift job's instance types (``endpoints[].monitoring.instance_type``)."""
+    assert _families("ProcessingInstanceType") == instance_types.PROCESSING_FAMILIES
+    assert instance_types.is_processing("ml.m5.xlarge")
+    assert not instance_types.is_processing("ml.inf2.xlarge")
+    assert not instance_types.is_processing("m5.xlarge")
