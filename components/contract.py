@@ -13,8 +13,9 @@ an account or region must agree with them: each ARN (KMS keys, IAM roles - which
 region -, the alerts topic) is in that account, region and partition, the ECR repository URL
 is that account's registry in that region, and every S3 URI is in the contract's own bucket
 for it (training output and checkpoints: the model bucket; the audit trail: the model bucket
-or the stack's own audit bucket; captured traffic: the capture bucket). Counts and waits are bounded as SageMaker bounds them. A refusal names
-the field, the value (cut at 200 characters) and what is allowed.
+or the stack's own audit bucket; captured traffic and drift reports: the capture bucket;
+baselines: the model bucket). Counts and waits are bounded as SageMaker bounds them. A
+refusal names the field, the value (cut at 200 characters) and what is allowed.
 
 No pulumi or boto3 import here (botocore's region list is read on first use).
 """
@@ -28,6 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from components import instance_types, regions
+from components.config import DriftMethod, threshold_problem
 from components.quoting import shown
 
 CONTRACT_VERSION = 1
@@ -161,6 +163,80 @@ class ServerlessSpec(_Model):
     max_concurrency: int = Field(ge=1, le=200)
 
 
+DriftMethodName = Literal["auto", "wasserstein", "psi", "ks", "jensen_shannon", "chi_square"]
+"""``components.config.DriftMethod``'s values (its table - kinds, default thresholds, p-value
+methods - lives there)."""
+
+
+def _processing_instance_type(value: str) -> str:
+    if not instance_types.is_processing(value):
+        raise ValueError(
+            f"{shown(value)} is not a SageMaker Processing instance type; allowed: "
+            f"{instance_types.describe_processing()}"
+        )
+    return value
+
+
+def _threshold_fits(metric: str | None, threshold: float | None) -> None:
+    if threshold is None or metric is None or metric == DriftMethod.AUTO:
+        return
+    problem = threshold_problem(DriftMethod(metric), threshold)
+    if problem:
+        raise ValueError(problem)
+
+
+class FeatureMonitoringSpec(_Model):
+    """One feature's overrides (``components.config.FeatureMonitoringConfig``)."""
+
+    kind: Literal["numeric", "categorical"] | None = None
+    """Forced by the stack file, or the kind of ``metric``; ``None``: the baseline's."""
+    metric: DriftMethodName | None = None
+    """``None``: the endpoint's ``metric`` when it fits the kind, else auto."""
+    threshold: float | None = None
+    """``None``: the method's default (``components.config.DEFAULT_THRESHOLD``)."""
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _fits(self) -> FeatureMonitoringSpec:
+        _threshold_fits(self.metric, self.threshold)
+        return self
+
+
+class MonitoringSpec(_Model):
+    """What ``mlops monitor`` needs to judge one endpoint's drift (``endpoints[].monitoring``)."""
+
+    window_seconds: int = Field(ge=600, le=86400, multiple_of=60)
+    """The drift window; the drift alarm's period."""
+    metric: DriftMethodName
+    """Applies to the features whose kind it fits (``components.config.METHOD_KIND``)."""
+    threshold: float | None = None
+    """``None``: the method's default."""
+    min_samples: int = Field(ge=1)
+    """Fewer captured rows in a window: insufficient data, never drift."""
+    alarm_windows: int = Field(ge=1, le=24)
+    features: dict[str, FeatureMonitoringSpec] = {}
+    namespace: str
+    """CloudWatch namespace of the drift metrics (``components.naming.DRIFT_NAMESPACE``)."""
+    drift_alarm_name: str
+    """Watches ``DriftedFeatures`` ≥ 1 for ``alarm_windows`` windows; not a rollback alarm."""
+    processing_role_arn: str
+    """The drift job's role: reads the capture and the baselines, writes reports and metrics."""
+    capture_s3_uri: str
+    """The endpoint's data capture destination (``data_capture.destination_s3_uri``)."""
+    reports_s3_uri: str
+    """Where the drift job writes its reports (in the capture bucket, next to the capture)."""
+    baselines_s3_uri: str
+    """``s3://<model bucket>/baselines/``: baselines a user uploads (``register`` writes one
+    next to each training job's artifacts: ``components.naming.baseline_key``)."""
+    instance_type: Annotated[str, AfterValidator(_processing_instance_type)]
+    max_runtime_seconds: int = Field(ge=60, le=86400)
+
+    @model_validator(mode="after")
+    def _fits(self) -> MonitoringSpec:
+        _threshold_fits(self.metric, self.threshold)
+        return self
+
+
 class ServingSpec(_Model):
     """Everything the pipeline needs to build an EndpointConfig and roll it out."""
 
@@ -191,6 +267,8 @@ class ServingSpec(_Model):
     """The Model's VpcConfig security groups (empty: no VPC)."""
     log_group_name: str | None = None
     """``/aws/sagemaker/Endpoints/<endpoint name>``, created by the stack with retention and KMS."""
+    monitoring: MonitoringSpec | None = None
+    """Drift monitoring of the captured traffic; ``None``: the endpoint is not monitored."""
 
     @property
     def volume_kms_key_arn(self) -> str | None:
@@ -259,7 +337,7 @@ class StackOutputs(_Model):
 
     @model_validator(mode="after")
     def _own_resources_only(self) -> StackOutputs:
-        problems = list(_foreign_references(self))
+        problems = [*_foreign_references(self), *_monitoring_problems(self)]
         if problems:
             raise ContractProblems(problems)
         return self
@@ -360,6 +438,50 @@ def _ecr_problem(out: StackOutputs, url: str) -> str | None:
     return f"ecr_repository_url: {shown(url)} {why}; allowed: {expected}"
 
 
+def _monitoring_references(out: StackOutputs, at: str, spec: MonitoringSpec) -> list[str | None]:
+    capture = {out.buckets.capture: "capture bucket (buckets.capture)"}
+    return [
+        _arn_problem(out, f"{at}.processing_role_arn", spec.processing_role_arn, "iam", ("role/",)),
+        _s3_problem(f"{at}.capture_s3_uri", spec.capture_s3_uri, capture),
+        _s3_problem(f"{at}.reports_s3_uri", spec.reports_s3_uri, capture),
+        _s3_problem(
+            f"{at}.baselines_s3_uri",
+            spec.baselines_s3_uri,
+            {out.buckets.model: "model bucket (buckets.model)"},
+        ),
+    ]
+
+
+def _monitoring_problems(out: StackOutputs) -> Iterator[str]:
+    """A monitored endpoint measures its own captured traffic, and its drift alarm tells
+    people: it never rolls a deployment back."""
+    for i, spec in enumerate(out.endpoints):
+        monitoring, at = spec.monitoring, f"endpoints.{i}.monitoring"
+        if monitoring is None:
+            continue
+        capture = spec.data_capture
+        if capture is None or not capture.enabled or capture.sampling_percent == 0:
+            yield (
+                f"{at}: set although endpoints.{i}.data_capture captures nothing; allowed: "
+                "monitoring only with data capture enabled and sampling_percent 1-100"
+            )
+        elif monitoring.capture_s3_uri != capture.destination_s3_uri:
+            yield (
+                f"{at}.capture_s3_uri: {shown(monitoring.capture_s3_uri)} is not the endpoint's "
+                f"data capture destination; allowed: {shown(capture.destination_s3_uri)}"
+            )
+        if monitoring.drift_alarm_name in spec.rollback_alarm_names:
+            yield (
+                f"{at}.drift_alarm_name: {shown(monitoring.drift_alarm_name)} is a rollback "
+                "alarm; allowed: an alarm that notifies only (drift is no rollout failure)"
+            )
+        if monitoring.drift_alarm_name not in spec.alarm_names:
+            yield (
+                f"{at}.drift_alarm_name: {shown(monitoring.drift_alarm_name)} is not among "
+                f"endpoints.{i}.alarm_names; allowed: one of {shown(spec.alarm_names)}"
+            )
+
+
 def _foreign_references(out: StackOutputs) -> Iterator[str]:
     """Every ARN, registry and S3 location in ``out`` that is not the stack's own."""
     key, role, topic = ("key/", "alias/"), ("role/",), ()
@@ -397,6 +519,8 @@ def _foreign_references(out: StackOutputs) -> Iterator[str]:
                     {out.buckets.capture: "capture bucket (buckets.capture)"},
                 )
             )
+        if spec.monitoring is not None:
+            checks += _monitoring_references(out, f"{at}.monitoring", spec.monitoring)
     yield from (problem for problem in checks if problem is not None)
     yield from _audit_lock_problems(out)
 

@@ -25,13 +25,23 @@ from components.contract import (
     CapacitySpec,
     DataCaptureSpec,
     DeploymentSpec,
+    FeatureMonitoringSpec,
+    MonitoringSpec,
     ServerlessSpec,
     ServingSpec,
 )
 
-AlarmKey = Literal["5xx", "latency", "errors", "gpu_utilization", "gpu_memory"]
-ALARM_KEYS: tuple[AlarmKey, ...] = ("5xx", "latency", "errors", "gpu_utilization", "gpu_memory")
-"""Every alarm Monitoring can define per endpoint, in creation order."""
+AlarmKey = Literal["5xx", "latency", "errors", "gpu_utilization", "gpu_memory", "drift"]
+ALARM_KEYS: tuple[AlarmKey, ...] = (
+    "5xx",
+    "latency",
+    "errors",
+    "gpu_utilization",
+    "gpu_memory",
+    "drift",
+)
+"""Every alarm Monitoring can define per endpoint, in creation order (``drift`` only for a
+monitored endpoint; it notifies and never gates a rollout)."""
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 """Invocation metrics (Invocations, Invocation4XX/5XXErrors, ModelLatency, ...)."""
@@ -96,10 +106,13 @@ class AlarmSpec:
     extended_statistic: str | None = None
     period: int = ALARM_PERIOD_SECONDS
     treat_missing_data: str = "notBreaching"
+    datapoints_to_alarm: int | None = None
+    """M of an "M out of N" alarm; ``None``: all ``evaluation_periods``."""
 
 
 def alarm_specs(project: str, environment: str, ep: EndpointConfig) -> list[AlarmSpec]:
-    """The alarms for one endpoint: 5XX, p99 model latency, 4XX, and GPU ones on GPU instances."""
+    """The alarms for one endpoint: 5XX, p99 model latency, 4XX, GPU ones on GPU instances, and
+    drift on a monitored endpoint."""
     endpoint = naming.endpoint_name(project, environment, ep.name)
     dims = {"EndpointName": endpoint, "VariantName": ep.variant_name}
     t = ep.alarms
@@ -177,7 +190,33 @@ def alarm_specs(project: str, environment: str, ep: EndpointConfig) -> list[Alar
                     ),
                 )
             )
+    if ep.monitoring.enabled:
+        specs.append(drift_alarm_spec(endpoint, ep))
     return specs
+
+
+def drift_alarm_spec(endpoint: str, ep: EndpointConfig) -> AlarmSpec:
+    """``DriftedFeatures`` (the drift job's, one datapoint per window) ≥ 1 for ``alarm_windows``
+    consecutive windows. No data (no run, or too few samples) is not drift."""
+    m = ep.monitoring
+    windows = m.alarm_windows
+    return AlarmSpec(
+        key="drift",
+        name=naming.alarm_name(endpoint, "drift"),
+        namespace=naming.DRIFT_NAMESPACE,
+        metric_name=naming.DRIFT_METRIC,
+        dimensions={"EndpointName": endpoint, "VariantName": ep.variant_name},
+        statistic="Maximum",
+        threshold=1.0,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        evaluation_periods=windows,
+        datapoints_to_alarm=windows,
+        period=m.window_seconds,
+        description=(
+            f"{endpoint}/{ep.variant_name}: ≥ 1 drifted feature in {windows} consecutive "
+            f"window{'s' if windows > 1 else ''} of {m.window_seconds} s"
+        ),
+    )
 
 
 def rollback_alarm_names(project: str, environment: str, ep: EndpointConfig) -> list[str]:
@@ -231,7 +270,52 @@ def deployment_spec(ep: EndpointConfig) -> DeploymentSpec:
 
 
 def capture_s3_uri(capture_bucket_name: str, endpoint_name: str) -> str:
-    return f"s3://{capture_bucket_name}/{endpoint_name}/"
+    return f"s3://{capture_bucket_name}/{naming.capture_prefix(endpoint_name)}"
+
+
+def reports_s3_uri(capture_bucket_name: str, endpoint_name: str) -> str:
+    """Where the drift job writes an endpoint's reports (next to its capture)."""
+    return f"s3://{capture_bucket_name}/{naming.reports_prefix(endpoint_name)}"
+
+
+BASELINES_PREFIX = "baselines/"
+"""Baselines a user uploads to the model bucket (``naming.BASELINE_KEYS``)."""
+
+
+def monitoring_spec(
+    endpoint_name: str,
+    ep: EndpointConfig,
+    *,
+    capture_bucket_name: str,
+    model_bucket_name: str,
+    processing_role_arn: str,
+) -> MonitoringSpec:
+    """What ``mlops monitor`` needs for one monitored endpoint (``ep.monitoring.enabled``)."""
+    m = ep.monitoring
+    return MonitoringSpec(
+        window_seconds=m.window_seconds,
+        metric=m.metric.value,
+        threshold=m.threshold,
+        min_samples=m.min_samples,
+        alarm_windows=m.alarm_windows,
+        features={
+            name: FeatureMonitoringSpec(
+                kind=f.effective_kind,
+                metric=f.metric.value if f.metric is not None else None,
+                threshold=f.threshold,
+                enabled=f.enabled,
+            )
+            for name, f in m.features.items()
+        },
+        namespace=naming.DRIFT_NAMESPACE,
+        drift_alarm_name=naming.alarm_name(endpoint_name, "drift"),
+        processing_role_arn=processing_role_arn,
+        capture_s3_uri=capture_s3_uri(capture_bucket_name, endpoint_name),
+        reports_s3_uri=reports_s3_uri(capture_bucket_name, endpoint_name),
+        baselines_s3_uri=f"s3://{model_bucket_name}/{BASELINES_PREFIX}",
+        instance_type=m.instance_type,
+        max_runtime_seconds=m.max_runtime_seconds,
+    )
 
 
 def serving_spec(
@@ -246,10 +330,14 @@ def serving_spec(
     rollback_alarm_names: list[str],
     subnet_ids: Sequence[str] = (),
     security_group_ids: Sequence[str] = (),
+    model_bucket_name: str | None = None,
+    processing_role_arn: str | None = None,
 ) -> ServingSpec:
     """Everything the pipeline needs for one endpoint, from its config and resolved ARNs.
 
-    Serverless endpoints get no data capture (SageMaker does not offer it there).
+    Serverless endpoints get no data capture (SageMaker does not offer it there). A monitored
+    endpoint (``monitoring.enabled``) needs ``model_bucket_name`` (its baselines) and
+    ``processing_role_arn`` (its drift job's role).
     """
     endpoint = naming.endpoint_name(project, environment, ep.name)
     autoscaling = None
@@ -269,6 +357,20 @@ def serving_spec(
             sampling_percent=ep.data_capture.sampling_percent,
             destination_s3_uri=capture_s3_uri(capture_bucket_name, endpoint),
             kms_key_arn=kms_key_arn,
+        )
+    monitoring = None
+    if ep.monitoring.enabled:
+        if model_bucket_name is None or processing_role_arn is None:
+            raise ValueError(
+                f"endpoint {ep.name!r} is monitored: serving_spec needs model_bucket_name and "
+                "processing_role_arn"
+            )
+        monitoring = monitoring_spec(
+            endpoint,
+            ep,
+            capture_bucket_name=capture_bucket_name,
+            model_bucket_name=model_bucket_name,
+            processing_role_arn=processing_role_arn,
         )
     serverless = None
     if ep.serverless is not None:
@@ -296,6 +398,7 @@ def serving_spec(
         subnet_ids=list(subnet_ids),
         security_group_ids=list(security_group_ids),
         log_group_name=log_group_name(endpoint),
+        monitoring=monitoring,
     )
 
 

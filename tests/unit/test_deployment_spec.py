@@ -253,8 +253,10 @@ def test_serving_spec_carries_everything_the_pipeline_needs() -> None:
         f"{ENDPOINT}-gpu_memory",
         "team-business-kpi",
     ]
-    assert dumped["alarm_names"] == [f"{ENDPOINT}-{k}" for k in ALARM_KEYS]
+    # not monitored: every alarm but the drift one
+    assert dumped["alarm_names"] == [f"{ENDPOINT}-{k}" for k in ALARM_KEYS if k != "drift"]
     assert dumped["log_group_name"] == f"/aws/sagemaker/Endpoints/{ENDPOINT}"
+    assert dumped["monitoring"] is None
     assert ServingSpec.model_validate(dumped) == spec
 
 
@@ -289,7 +291,7 @@ def test_alarm_specs_for_a_multi_gpu_endpoint() -> None:
         }
     )
     specs = {s.key: s for s in alarm_specs("mlops-stack", "prod", ep)}
-    assert list(specs) == list(ALARM_KEYS)
+    assert list(specs) == [k for k in ALARM_KEYS if k != "drift"]  # not monitored
     dims = {"EndpointName": ENDPOINT, "VariantName": "AllTraffic"}
     assert all(s.dimensions == dims for s in specs.values())
     assert all(s.treat_missing_data == "notBreaching" for s in specs.values())
