@@ -77,7 +77,8 @@ class Profile:
         self.rows[role] += chunk.rows
         if self.expected is not None:
             for name in names:
-                if name not in self.expected:
+                # outputs a baseline lacks (one from training data) are simply not compared
+                if name not in self.expected and role == "input":
                     self.extra[name] = self.extra.get(name, 0) + chunk.rows
             for name in self.expected:
                 if role_of(name) == role and name not in chunk.columns:

@@ -133,21 +133,37 @@ class CsvLayout:
     header: bool
 
 
-def sniff_header(head: bytes) -> bool:
-    """Whether a CSV's first line is a header (the standard library's heuristic)."""
-    text = head.decode("utf-8", "replace")
-    lines = text.splitlines()[:50]
-    if len(lines) < 2:
-        return bool(lines) and not _numeric_row(lines[0])
+def sniff_header(head: bytes, known: list[str] | None = None) -> bool:
+    """Whether a CSV's first line is a header: it names a ``known`` feature; else no field of
+    it is a number while a later row has one in the same column; else the standard
+    library's heuristic."""
+    lines = head.decode("utf-8", "replace").splitlines()[:50]
+    if not lines:
+        return False
+    rows = list(csv.reader(lines[:-1] if len(lines) > 1 else lines))
+    first = [f.strip() for f in rows[0]] if rows else []
+    if known and any(f in known for f in first):
+        return True
+    if any(_is_number(f) for f in first):
+        return False
+    if any(len(row) == len(first) and any(_is_number(v) for v in row) for row in rows[1:]):
+        return True
+    # all text: a header's names do not recur below it, while categories do
+    columns = list(zip(*[r for r in rows[1:] if len(r) == len(first)], strict=False))
+    if columns and all(
+        first[i] not in values and len(set(values)) < len(values)
+        for i, values in enumerate(columns)
+    ):
+        return True
     try:
         return csv.Sniffer().has_header("\n".join(lines))
     except csv.Error:
-        return not _numeric_row(lines[0])
+        return False
 
 
-def _numeric_row(line: str) -> bool:
+def _is_number(text: str) -> bool:
     try:
-        [float(v) for v in line.split(",") if v.strip()]
+        float(text)
     except ValueError:
         return False
     return True
@@ -164,7 +180,7 @@ def csv_layout(
     the column at index ``label`` is named ``LABEL`` either way."""
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r")
     width = len(next(csv.reader([first]), []))
-    has_header = sniff_header(head) if header is None else header
+    has_header = sniff_header(head, names) if header is None else header
     if has_header:
         found = [c.strip() for c in next(csv.reader([first]), [])]
         if label is not None and label < len(found):
