@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from components import regions
+from components import naming, regions
 
 VERSION = "2012-10-17"
 
@@ -593,6 +593,90 @@ def _join_sg_arn(ec2_prefix: str, sg: Any) -> Any:
     if isinstance(sg, str):
         return f"{ec2_prefix}:security-group/{sg}"
     return sg.apply(lambda v: f"{ec2_prefix}:security-group/{v}")
+
+
+# ------------------------------------------------------------- the drift job's role
+
+
+def kms_through_s3_statement(key_arn: Any, region: str, *, label: str) -> Statement:
+    """Read and write SSE-KMS objects with the platform key, and nothing else with it: only
+    through S3 (``kms:ViaService``), so the role cannot decrypt a downloaded object itself."""
+    return {
+        "Sid": _sid("use", label, "key", "through", "s3"),
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+    }
+
+
+def processing_role_policy(
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    endpoint_name: str,
+    kms_key_arn: Any,
+    capture_bucket: str,
+    model_bucket: str,
+    repository_arn: Any,
+    subnet_ids: Sequence[str] = (),
+    security_group_ids: Sequence[Any] = (),
+) -> Document:
+    """A monitored endpoint's drift job (a SageMaker processing job): list and read that
+    endpoint's captured traffic, read the baselines (``naming.BASELINE_KEYS``), write reports
+    under ``naming.reports_prefix`` only, use the platform key through S3 only, put metrics in
+    ``naming.DRIFT_NAMESPACE`` only, write its logs, pull the platform's image, and (in a VPC)
+    attach its network interfaces. Nothing else: no other endpoint's capture, no model
+    artifact, no delete."""
+    capture = naming.capture_prefix(endpoint_name)
+    logs = log_group_arn(partition, region, account_id, naming.PROCESSING_LOG_GROUP)
+    model = bucket_arn(partition, model_bucket)
+    statements: list[Statement] = [
+        {
+            "Sid": "ListCapturedData",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn(partition, capture_bucket),
+            "Condition": {"StringLike": {"s3:prefix": [f"{capture}*"]}},
+        },
+        {
+            "Sid": "ReadCapturedData",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": objects_arn(partition, capture_bucket, capture),
+        },
+        {
+            "Sid": "ListBaselines",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": model,
+            "Condition": {"StringLike": {"s3:prefix": list(naming.BASELINE_KEYS)}},
+        },
+        {
+            "Sid": "ReadBaselines",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": [f"{model}/{key}" for key in naming.BASELINE_KEYS],
+        },
+        {
+            "Sid": "WriteDriftReports",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": objects_arn(
+                partition, capture_bucket, naming.reports_prefix(endpoint_name)
+            ),
+        },
+        kms_through_s3_statement(kms_key_arn, region, label="platform"),
+        put_metric_statement([naming.DRIFT_NAMESPACE]),
+        *log_statements([logs], label="processing"),
+        *ecr_pull_statements(repository_arn, label="monitor-image"),
+    ]
+    if subnet_ids:
+        statements += vpc_statements(
+            partition, region, account_id, subnet_ids, list(security_group_ids)
+        )
+    return document(statements)
 
 
 # -------------------------------------------------------------------------- checks

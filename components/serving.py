@@ -1,4 +1,5 @@
-"""``GpuEndpoint``: one endpoint's serving spec and execution role.
+"""``GpuEndpoint``: one endpoint's serving spec and execution role (and, when the endpoint is
+monitored, its drift job's processing role).
 
 The stack owns the serving *shape*; the pipeline creates the Models, EndpointConfigs and
 the Endpoint from the ``spec`` output (see DESIGN.md, "Two owners, one contract"). The
@@ -20,11 +21,14 @@ from components._resources import aws_context, derived, resolved
 from components.config import EndpointConfig, fallback_warning
 from components.contract import ServingSpec, dump_json
 from components.deployment import (
+    arn_parts,
+    bucket_name_of,
     capture_warning,
     execution_role_name,
     execution_role_policy,
     serving_spec,
 )
+from components.tags import MONITOR_ROLE, ROLE_TAG
 
 TYPE_TOKEN = "mlops:serving:GpuEndpoint"
 
@@ -39,11 +43,13 @@ class GpuEndpointArgs:
     """Encrypts ML storage volumes and captured data; the role may decrypt/generate data keys."""
     model_bucket_arn: pulumi.Input[str]
     """The role may read model artifacts here, and nothing else in the bucket
-    (``naming.MODEL_ARTIFACT_KEYS``: not the training source, checkpoints, lineage or audit)."""
+    (``naming.MODEL_ARTIFACT_KEYS``: not the training source, checkpoints, lineage or audit);
+    a monitored endpoint's processing role reads the baselines (``naming.BASELINE_KEYS``)."""
     capture_bucket_name: pulumi.Input[str]
-    """Captured traffic goes to ``s3://<bucket>/<endpoint name>/`` (the role may write there only)."""
+    """Captured traffic goes to ``s3://<bucket>/<endpoint name>/`` (the role may write there only;
+    the processing role reads it and writes reports under ``naming.reports_prefix``)."""
     ecr_repository_arn: pulumi.Input[str]
-    """The role may pull images from this repository only."""
+    """The roles may pull images from this repository only."""
     rollback_alarm_names: list[str]
     """AutoRollbackConfiguration alarms (1–10), usually ``Monitoring.rollback_alarm_names[name]``."""
     rollback_alarm_arns: pulumi.Input[list[str]]
@@ -61,6 +67,23 @@ class GpuEndpointArgs:
     account_id: str | None = None
     """The account SageMaker must act for to assume the role (``aws:SourceAccount``). Default:
     the caller's account (one ``getCallerIdentity`` lookup)."""
+
+
+def processing_policy(endpoint: str, v: dict[str, Any], subnet_ids: list[str]) -> dict[str, Any]:
+    """The drift job role's policy from the resolved inputs (``components.iam``)."""
+    partition, region, account = arn_parts(v["kms"])
+    return iam.processing_role_policy(
+        partition=partition,
+        region=region,
+        account_id=account,
+        endpoint_name=endpoint,
+        kms_key_arn=v["kms"],
+        capture_bucket=v["capture"],
+        model_bucket=bucket_name_of(v["bucket"]),
+        repository_arn=v["ecr"],
+        subnet_ids=subnet_ids,
+        security_group_ids=v["sgs"],
+    )
 
 
 def check_args(args: GpuEndpointArgs) -> None:
@@ -88,6 +111,8 @@ class GpuEndpoint(pulumi.ComponentResource):
         """The validated spec: what ``MLOpsPlatform`` exports (a model, not a dict, so that
         combining it with other Outputs does not make Pulumi unwrap every nested field)."""
         execution_role_arn: pulumi.Output[str]
+        processing_role_arn: pulumi.Output[str] | None
+        """The drift job's role when ``endpoint.monitoring.enabled``, else ``None``."""
         endpoint_name: str
         """``<project>-<environment>-<name>`` (known before deployment)."""
 
@@ -104,16 +129,17 @@ class GpuEndpoint(pulumi.ComponentResource):
             args.project, args.environment, ep.name
         )
         tags = {**args.tags, "mlops:endpoint": ep.name}
+        trust = json.dumps(
+            iam.service_trust_policy(
+                "sagemaker.amazonaws.com", args.account_id or aws_context().account_id
+            )
+        )
 
         role = aws.iam.Role(
             f"{name}-role",
             name=execution_role_name(endpoint),
             description=f"Execution role of SageMaker endpoint {endpoint}",
-            assume_role_policy=json.dumps(
-                iam.service_trust_policy(
-                    "sagemaker.amazonaws.com", args.account_id or aws_context().account_id
-                )
-            ),
+            assume_role_policy=trust,
             tags=tags,
             opts=child,
         )
@@ -150,17 +176,48 @@ class GpuEndpoint(pulumi.ComponentResource):
             opts=child,
         )
         self.execution_role_arn = role.arn
+        waits: dict[str, Any] = {"_policy": policy.id}
+
+        self.processing_role_arn = None
+        if ep.monitoring.enabled:
+            processing = aws.iam.Role(
+                f"{name}-monitor-role",
+                name=naming.processing_role_name(endpoint),
+                description=f"Drift monitoring (processing jobs) of SageMaker endpoint {endpoint}",
+                assume_role_policy=trust,
+                tags={**tags, ROLE_TAG: MONITOR_ROLE},
+                opts=child,
+            )
+            monitor_policy = aws.iam.RolePolicy(
+                f"{name}-monitor-policy",
+                role=processing.id,
+                name="monitoring",
+                policy=derived(
+                    dict(
+                        kms=args.kms_key_arn,
+                        bucket=args.model_bucket_arn,
+                        capture=args.capture_bucket_name,
+                        ecr=args.ecr_repository_arn,
+                        sgs=args.security_group_ids,
+                    ),
+                    lambda v: json.dumps(processing_policy(endpoint, v, subnet_ids)),
+                ),
+                opts=child,
+            )
+            self.processing_role_arn = processing.arn
+            waits.update(processing=processing.arn, _monitor_policy=monitor_policy.id)
 
         project, environment = args.project, args.environment
         rollback, alarms = list(args.rollback_alarm_names), list(args.alarm_names)
-        # The spec waits for the policy: a pipeline reading it finds the role usable.
+        # The spec waits for the policies: a pipeline reading it finds the roles usable.
         self.serving_spec = resolved(
             dict(
                 kms=args.kms_key_arn,
                 capture=args.capture_bucket_name,
+                bucket=args.model_bucket_arn,
                 role=role.arn,
                 sgs=args.security_group_ids,
-                _policy=policy.id,
+                **waits,
             )
         ).apply(
             lambda v: serving_spec(
@@ -174,11 +231,17 @@ class GpuEndpoint(pulumi.ComponentResource):
                 rollback_alarm_names=rollback,
                 subnet_ids=subnet_ids,
                 security_group_ids=v["sgs"],
+                model_bucket_name=bucket_name_of(v["bucket"]),
+                processing_role_arn=v.get("processing"),
             )
         )
         # The spec is exported by the stack (``StackOutputs.endpoints``), not again here.
         self.register_outputs(
-            {"execution_role_arn": self.execution_role_arn, "endpoint_name": self.endpoint_name}
+            {
+                "execution_role_arn": self.execution_role_arn,
+                "processing_role_arn": self.processing_role_arn,
+                "endpoint_name": self.endpoint_name,
+            }
         )
 
     @functools.cached_property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from components import iam
@@ -193,3 +195,166 @@ def test_vpc_statements_name_subnets_and_security_groups() -> None:
 )
 def test_partition_of_region(region: str, partition: str) -> None:
     assert iam.partition_of(region) == partition
+
+
+# --------------------------------------------------- the drift job's processing role
+
+ENDPOINT = "mlops-stack-prod-churn"
+CAPTURE = "mlops-stack-prod-capture"
+MODEL = "mlops-stack-prod-model"
+REPO = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/mlops-stack-prod-models"
+
+
+def _processing(**overrides: object) -> iam.Document:
+    args: dict[str, object] = {
+        "partition": "aws",
+        "region": REGION,
+        "account_id": ACCOUNT,
+        "endpoint_name": ENDPOINT,
+        "kms_key_arn": KEY,
+        "capture_bucket": CAPTURE,
+        "model_bucket": MODEL,
+        "repository_arn": REPO,
+        **overrides,
+    }
+    return iam.processing_role_policy(**args)  # type: ignore[arg-type]
+
+
+def test_processing_role_policy_exact() -> None:
+    assert _processing()["Statement"] == [
+        {
+            "Sid": "ListCapturedData",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{CAPTURE}",
+            "Condition": {"StringLike": {"s3:prefix": [f"{ENDPOINT}/*"]}},
+        },
+        {
+            "Sid": "ReadCapturedData",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{CAPTURE}/{ENDPOINT}/*",
+        },
+        {
+            "Sid": "ListBaselines",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{MODEL}",
+            "Condition": {"StringLike": {"s3:prefix": ["training/*/baseline/*", "baselines/*"]}},
+        },
+        {
+            "Sid": "ReadBaselines",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": [
+                f"arn:aws:s3:::{MODEL}/training/*/baseline/*",
+                f"arn:aws:s3:::{MODEL}/baselines/*",
+            ],
+        },
+        {
+            "Sid": "WriteDriftReports",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{CAPTURE}/{ENDPOINT}/reports/*",
+        },
+        {
+            "Sid": "UsePlatformKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": KEY,
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+        },
+        {
+            "Sid": "PutMetricsInOwnNamespaces",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": ["MLOps/ModelMonitoring"]}},
+        },
+        {
+            "Sid": "WriteLogsProcessing",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            "Resource": [
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/ProcessingJobs:*"
+            ],
+        },
+        {
+            "Sid": "PullMonitorImage",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+            ],
+            "Resource": REPO,
+        },
+        {
+            "Sid": "RegistryLogin",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        },
+    ]
+    assert iam.wildcard_problems(_processing()) == []
+
+
+def test_processing_role_in_a_vpc_attaches_its_network_interfaces() -> None:
+    subnets, groups = ["subnet-0123456789abcdef0"], ["sg-0123456789abcdef0"]
+    doc = _processing(subnet_ids=subnets, security_group_ids=groups)
+    assert doc["Statement"][-3:] == iam.vpc_statements("aws", REGION, ACCOUNT, subnets, groups)
+    assert doc["Statement"][:-3] == _processing()["Statement"]
+    assert iam.wildcard_problems(doc) == []
+
+
+def _allows(doc: iam.Document, action: str, arn: str) -> bool:
+    """An Allow statement grants ``action`` on ``arn`` (IAM's ``*`` matches across ``/``)."""
+
+    for st in doc["Statement"]:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        allows = st["Effect"] == "Allow" and action in actions
+        if allows and any(fnmatch.fnmatchcase(arn, r) for r in resources):
+            return True
+    return False
+
+
+JOB = "mlops-stack-prod-20250101-120000-123"
+CAPTURED = f"{ENDPOINT}/{ENDPOINT}/AllTraffic/2025/01/01/10/00-00-000-abc.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("action", "bucket", "key", "allowed"),
+    [
+        ("s3:GetObject", CAPTURE, CAPTURED, True),  # the endpoint's own capture
+        ("s3:GetObject", CAPTURE, f"{ENDPOINT}/reports/AllTraffic/2025/01/01/10-00/x", True),
+        ("s3:GetObject", CAPTURE, "mlops-stack-prod-ranker/mlops-stack-prod-ranker/x", False),
+        ("s3:GetObject", MODEL, f"training/{JOB}/baseline/statistics.json", True),
+        ("s3:GetObject", MODEL, "baselines/churn/statistics.json", True),
+        ("s3:GetObject", MODEL, f"training/{JOB}/output/model.tar.gz", False),
+        ("s3:GetObject", MODEL, f"source/{JOB}/sourcedir.tar.gz", False),
+        ("s3:GetObject", MODEL, "audit/prod/2025/01/01/record.json", False),
+        ("s3:GetObject", "mlops-stack-prod-data", "train.csv", False),
+        ("s3:PutObject", CAPTURE, f"{ENDPOINT}/reports/AllTraffic/2025/01/01/10-00/r.json", True),
+        ("s3:PutObject", CAPTURE, CAPTURED, False),  # never the captured traffic itself
+        ("s3:PutObject", CAPTURE, "mlops-stack-prod-ranker/reports/x", False),
+        ("s3:PutObject", MODEL, "baselines/churn/statistics.json", False),
+        ("s3:DeleteObject", CAPTURE, CAPTURED, False),
+    ],
+)
+def test_processing_role_reads_its_capture_and_baselines_and_writes_reports_only(
+    action: str, bucket: str, key: str, allowed: bool
+) -> None:
+    assert _allows(_processing(), action, f"arn:aws:s3:::{bucket}/{key}") is allowed
+
+
+def test_baseline_keys_register_writes_are_readable() -> None:
+    from components.naming import baseline_key
+
+    key = f"{baseline_key(f'training/{JOB}/output/model.tar.gz')}/constraints.json"
+    assert _allows(_processing(), "s3:GetObject", f"arn:aws:s3:::{MODEL}/{key}")

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from components import iam
 from components.config import EndpointConfig
 from components.contract import ServingSpec
 from components.deployment import alarm_specs, execution_role_policy, rollback_alarm_names
@@ -268,6 +269,108 @@ def test_preview_registers_role_and_leaves_spec_unknown() -> None:
 
     spec_unknown()
     assert seen == []
+
+
+MONITORED = EndpointConfig.model_validate(
+    {
+        **CANARY.model_dump(mode="json", exclude={"monitoring"}),
+        "monitoring": {"enabled": True, "window": "1h", "min_samples": 50},
+    }
+)
+
+
+def test_a_monitored_endpoint_gets_its_drift_jobs_processing_role() -> None:
+    mocks, warnings = _mocks()
+    spec = resolve(lambda: GpuEndpoint("churn", _args(MONITORED)).spec)
+    assert sorted((r.typ, r.name) for r in mocks.resources) == [
+        ("aws:iam/role:Role", "churn-monitor-role"),
+        ("aws:iam/role:Role", "churn-role"),
+        ("aws:iam/rolePolicy:RolePolicy", "churn-monitor-policy"),
+        ("aws:iam/rolePolicy:RolePolicy", "churn-policy"),
+        ("mlops:serving:GpuEndpoint", "churn"),
+    ]
+    role = mocks.named("churn-monitor-role").inputs
+    assert role == {
+        "name": f"{ENDPOINT}-monitor",
+        "description": f"Drift monitoring (processing jobs) of SageMaker endpoint {ENDPOINT}",
+        "assumeRolePolicy": role["assumeRolePolicy"],
+        "tags": {**TAGS, "mlops:endpoint": "churn", "mlops:role": "monitor"},
+    }
+    # the same trust as every SageMaker role: the service, acting for this account only
+    assert json.loads(role["assumeRolePolicy"])["Statement"] == [
+        {
+            "Sid": "TrustOnlyTheService",
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    ]
+    policy = mocks.named("churn-monitor-policy").inputs
+    assert (policy["role"], policy["name"]) == (f"{ENDPOINT}-monitor", "monitoring")
+    assert json.loads(policy["policy"]) == iam.processing_role_policy(
+        partition="aws",
+        region=REGION,
+        account_id=ACCOUNT,
+        endpoint_name=ENDPOINT,
+        kms_key_arn=KEY,
+        capture_bucket=CAPTURE,
+        model_bucket="mlops-stack-prod-model-123456789012-eu-west-1",
+        repository_arn=ECR,
+        subnet_ids=["subnet-0123456789abcdef0"],
+        security_group_ids=["sg-0123456789abcdef0"],
+    )
+    processing = f"arn:aws:iam::{ACCOUNT}:role/{ENDPOINT}-monitor"
+    assert spec["monitoring"] == {
+        "window_seconds": 3600,
+        "metric": "auto",
+        "threshold": None,
+        "min_samples": 50,
+        "alarm_windows": 1,
+        "features": {},
+        "namespace": "MLOps/ModelMonitoring",
+        "drift_alarm_name": f"{ENDPOINT}-drift",
+        "processing_role_arn": processing,
+        "capture_s3_uri": f"s3://{CAPTURE}/{ENDPOINT}/",
+        "reports_s3_uri": f"s3://{CAPTURE}/{ENDPOINT}/reports/",
+        "baselines_s3_uri": "s3://mlops-stack-prod-model-123456789012-eu-west-1/baselines/",
+        "instance_type": "ml.m5.xlarge",
+        "max_runtime_seconds": 3600,
+    }
+    assert f"{ENDPOINT}-drift" in spec["alarm_names"]
+    assert f"{ENDPOINT}-drift" not in spec["rollback_alarm_names"]
+    # the endpoint's own role is unchanged: it neither reads reports nor baselines
+    serving = json.loads(mocks.named("churn-policy").inputs["policy"])
+    assert "reports" not in json.dumps(serving) and "baseline" not in json.dumps(serving)
+    assert warnings.messages == []
+
+
+def test_the_processing_role_arn_output_is_none_unless_monitored() -> None:
+    _mocks()
+    holder: list[GpuEndpoint] = []
+
+    def build() -> pulumi.Output[str]:
+        holder.append(GpuEndpoint("churn", _args(MONITORED)))
+        holder.append(GpuEndpoint("plain", _args()))
+        arn = holder[0].processing_role_arn
+        assert arn is not None
+        return arn
+
+    assert resolve(build) == f"arn:aws:iam::{ACCOUNT}:role/{ENDPOINT}-monitor"
+    assert holder[1].processing_role_arn is None
+
+
+def test_preview_knows_the_processing_policy() -> None:
+    mocks, _ = _mocks(preview=True)
+    mocks.return_arns = False
+    assert (
+        resolve(
+            lambda: pulumi.Output.from_input(GpuEndpoint("churn", _args(MONITORED)).endpoint_name)
+        )
+        == ENDPOINT
+    )
+    policy = json.loads(mocks.named("churn-monitor-policy").inputs["policy"])
+    assert policy["Statement"][0]["Sid"] == "ListCapturedData"
 
 
 @pytest.mark.parametrize("count", [0, 11])
