@@ -53,6 +53,9 @@ class MonitoringArgs:
     manage_training_log_group: bool = True
     """Create ``/aws/sagemaker/TrainingJobs`` (one per account and region: turn this off in all
     but one environment sharing an account)."""
+    manage_processing_log_group: bool = True
+    """Create ``/aws/sagemaker/ProcessingJobs`` when an endpoint is monitored (its drift job
+    logs there; one per account and region, like the training one)."""
     protect_logs: bool = False
     """``protect`` + ``retain_on_delete`` on the log groups (the platform sets it with RETAIN)."""
 
@@ -218,10 +221,43 @@ def endpoint_widgets(
     return row
 
 
+def drift_widgets(
+    project: str, environment: str, ep: EndpointConfig, region: str, y: int
+) -> list[dict[str, Any]]:
+    """A monitored endpoint's second row: drifted features (with the drift alarm's threshold)
+    and data quality, one datapoint per drift window."""
+    endpoint = naming.endpoint_name(project, environment, ep.name)
+    v, ns = ep.variant_name, naming.DRIFT_NAMESPACE
+    window = ep.monitoring.window_seconds
+    return [
+        _widget(
+            0,
+            y,
+            f"{ep.name}: drift",
+            region,
+            [_metric(ns, naming.DRIFT_METRIC, endpoint, v, stat="Maximum")],
+            period=window,
+            annotations={"horizontal": [{"label": "drift alarm", "value": 1}]},
+        ),
+        _widget(
+            6,
+            y,
+            f"{ep.name}: data quality",
+            region,
+            [
+                _metric(ns, naming.DATA_QUALITY_METRIC, endpoint, v, stat="Maximum"),
+                _metric(ns, naming.SAMPLES_METRIC, endpoint, v, stat="Maximum"),
+            ],
+            period=window,
+        ),
+    ]
+
+
 def dashboard_body(
     project: str, environment: str, endpoints: Sequence[EndpointConfig], region: str
 ) -> dict[str, Any]:
-    """A header, then one row of widgets per endpoint (CloudWatch dashboard body JSON)."""
+    """A header, then one row of widgets per endpoint, and a second (drift, data quality) per
+    monitored endpoint (CloudWatch dashboard body JSON)."""
     prefix = naming.prefix(project, environment)
     names = ", ".join(naming.endpoint_name(project, environment, e.name) for e in endpoints)
     widgets: list[dict[str, Any]] = [
@@ -236,8 +272,13 @@ def dashboard_body(
             },
         }
     ]
-    for i, ep in enumerate(endpoints):
-        widgets += endpoint_widgets(project, environment, ep, region, 1 + i * WIDGET_HEIGHT)
+    y = 1
+    for ep in endpoints:
+        widgets += endpoint_widgets(project, environment, ep, region, y)
+        y += WIDGET_HEIGHT
+        if ep.monitoring.enabled:
+            widgets += drift_widgets(project, environment, ep, region, y)
+            y += WIDGET_HEIGHT
     return {"widgets": widgets}
 
 
@@ -328,6 +369,7 @@ class Monitoring(pulumi.ComponentResource):
                         threshold=spec.threshold,
                         comparison_operator=spec.comparison_operator,
                         treat_missing_data=spec.treat_missing_data,
+                        datapoints_to_alarm=spec.datapoints_to_alarm,
                         actions_enabled=True,
                         alarm_actions=[topic.arn],
                         ok_actions=[topic.arn],
@@ -354,6 +396,15 @@ class Monitoring(pulumi.ComponentResource):
             aws.cloudwatch.LogGroup(
                 f"{name}-training-logs",
                 name=TRAINING_LOG_GROUP,
+                retention_in_days=args.monitoring.log_retention_days,
+                kms_key_id=args.kms_key_arn,
+                tags=args.tags,
+                opts=log_opts,
+            )
+        if args.manage_processing_log_group and any(e.monitoring.enabled for e in args.endpoints):
+            aws.cloudwatch.LogGroup(
+                f"{name}-processing-logs",
+                name=naming.PROCESSING_LOG_GROUP,
                 retention_in_days=args.monitoring.log_retention_days,
                 kms_key_id=args.kms_key_arn,
                 tags=args.tags,

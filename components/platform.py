@@ -159,6 +159,7 @@ class MLOpsPlatform(pulumi.ComponentResource):
                 region=ctx.region,
                 protect_logs=protection.protect,
                 manage_training_log_group=config.monitoring.manage_training_log_group,
+                manage_processing_log_group=config.monitoring.manage_processing_log_group,
             ),
             child,
         )

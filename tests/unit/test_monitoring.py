@@ -384,3 +384,155 @@ def test_per_endpoint_outputs_depend_on_that_endpoint_alone(mocks: Recorder) -> 
     mon = holder[0]
     ranker = _sync_await(dependency_names(mon.endpoint_rollback_alarm_arns["ranker"]))
     assert ranker == {"mon-ranker-5xx", "mon-ranker-latency"}
+
+
+# ------------------------------------------------------------ drift monitoring (issue 25)
+
+MONITORED = EndpointConfig.model_validate(
+    {
+        "name": "fraud",
+        "instance_type": "ml.c5.xlarge",
+        "allow_cpu": True,
+        "data_capture": {"sampling_percent": 50},
+        "monitoring": {"enabled": True, "window": "2h", "alarm_windows": 3},
+    }
+)
+FRAUD = f"{PREFIX}-fraud"
+
+
+def test_a_monitored_endpoint_gets_a_drift_alarm_that_notifies(mocks: Recorder) -> None:
+    holder: list[Monitoring] = []
+
+    def build() -> pulumi.Output[dict[str, list[str]]]:
+        holder.append(Monitoring("mon", _args(endpoints=[MONITORED, CPU])))
+        return holder[0].alarm_arns
+
+    arns = resolve(build)
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alerts"
+    assert mocks.named("mon-fraud-drift").typ == "aws:cloudwatch/metricAlarm:MetricAlarm"
+    assert mocks.named("mon-fraud-drift").inputs == {
+        "name": f"{FRAUD}-drift",
+        "alarmDescription": f"{FRAUD}/AllTraffic: ≥ 1 drifted feature in 3 consecutive windows "
+        "of 7200 s",
+        "namespace": "MLOps/ModelMonitoring",
+        "metricName": "DriftedFeatures",
+        "dimensions": {"EndpointName": FRAUD, "VariantName": "AllTraffic"},
+        "statistic": "Maximum",
+        "period": 7200,
+        "evaluationPeriods": 3,
+        "datapointsToAlarm": 3,
+        "threshold": 1,
+        "comparisonOperator": "GreaterThanOrEqualToThreshold",
+        "treatMissingData": "notBreaching",
+        "actionsEnabled": True,
+        "alarmActions": [topic],
+        "okActions": [topic],
+        "tags": {**TAGS, "mlops:endpoint": "fraud"},
+    }
+    mon = holder[0]
+    assert mon.alarm_names["fraud"] == [
+        f"{FRAUD}-5xx",
+        f"{FRAUD}-latency",
+        f"{FRAUD}-errors",
+        f"{FRAUD}-drift",
+    ]
+    assert arns["fraud"][-1] == f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{FRAUD}-drift"
+    # it gates no rollout: the rollback alarms (and so the endpoint role's DescribeAlarms) omit it
+    assert mon.rollback_alarm_names["fraud"] == [f"{FRAUD}-5xx", f"{FRAUD}-latency"]
+    # the unmonitored endpoint has none
+    assert [r.name for r in mocks.resources if r.name.endswith("-drift")] == ["mon-fraud-drift"]
+    # the other alarms carry no datapointsToAlarm (all of their evaluation periods)
+    assert "datapointsToAlarm" not in mocks.named("mon-fraud-5xx").inputs
+
+
+def test_a_monitored_endpoint_gets_the_processing_jobs_log_group(mocks: Recorder) -> None:
+    resolve(lambda: Monitoring("mon", _args(endpoints=[MONITORED, CPU])).log_group_arns)
+    groups = {r.name: r.inputs for r in mocks.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert groups["mon-processing-logs"] == {
+        "name": "/aws/sagemaker/ProcessingJobs",
+        "retentionInDays": 731,
+        "kmsKeyId": KEY,
+        "tags": TAGS,
+    }
+    assert sorted(groups) == [
+        "mon-fraud-logs",
+        "mon-processing-logs",
+        "mon-ranker-logs",
+        "mon-training-logs",
+    ]
+
+
+def test_no_processing_log_group_when_not_monitored_or_owned_elsewhere() -> None:
+    for endpoints, manage in (([GPU, CPU], True), ([MONITORED], False)):
+        mocks = _mocks()
+        args = _args(endpoints=endpoints, manage_processing_log_group=manage)
+        resolve(lambda args=args: Monitoring("mon", args).log_group_arns)
+        names = [g.inputs["name"] for g in mocks.of_type("aws:cloudwatch/logGroup:LogGroup")]
+        assert "/aws/sagemaker/ProcessingJobs" not in names
+
+
+def test_the_dashboard_gets_a_drift_row_for_a_monitored_endpoint(mocks: Recorder) -> None:
+    resolve(lambda: Monitoring("mon", _args(endpoints=[MONITORED, CPU])).alarm_arns)
+    body = json.loads(mocks.named("mon-dashboard").inputs["dashboardBody"])
+    assert body == dashboard_body("mlops-stack", "prod", [MONITORED, CPU], REGION)
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for w in body["widgets"][1:]:
+        rows.setdefault(w["y"], []).append(w)
+    assert sorted(rows) == [1, 7, 13]  # fraud, fraud's drift row, ranker
+    assert [w["properties"]["title"] for w in rows[7]] == ["fraud: drift", "fraud: data quality"]
+    drift, quality = rows[7]
+    assert drift == {
+        "type": "metric",
+        "x": 0,
+        "y": 7,
+        "width": 6,
+        "height": 6,
+        "properties": {
+            "title": "fraud: drift",
+            "region": REGION,
+            "view": "timeSeries",
+            "stacked": False,
+            "period": 7200,
+            "metrics": [
+                [
+                    "MLOps/ModelMonitoring",
+                    "DriftedFeatures",
+                    "EndpointName",
+                    FRAUD,
+                    "VariantName",
+                    "AllTraffic",
+                    {"stat": "Maximum"},
+                ]
+            ],
+            "annotations": {"horizontal": [{"label": "drift alarm", "value": 1}]},
+        },
+    }
+    assert (quality["x"], quality["properties"]["period"]) == (6, 7200)
+    assert quality["properties"]["metrics"] == [
+        [
+            "MLOps/ModelMonitoring",
+            "DataQualityViolations",
+            "EndpointName",
+            FRAUD,
+            "VariantName",
+            "AllTraffic",
+            {"stat": "Maximum"},
+        ],
+        [
+            "MLOps/ModelMonitoring",
+            "MonitoredSamples",
+            "EndpointName",
+            FRAUD,
+            "VariantName",
+            "AllTraffic",
+            {"stat": "Maximum"},
+        ],
+    ]
+    assert rows[13][0]["properties"]["title"] == "ranker: invocations"
+
+
+def test_nothing_is_added_for_endpoints_that_are_not_monitored(mocks: Recorder) -> None:
+    resolve(lambda: Monitoring("mon", _args()).alarm_arns)
+    assert not [r for r in mocks.resources if "drift" in r.name or "processing" in r.name]
+    body = json.loads(mocks.named("mon-dashboard").inputs["dashboardBody"])
+    assert "MLOps/ModelMonitoring" not in json.dumps(body)
