@@ -203,10 +203,13 @@ class RegisterResult:
     approval_status: str | None
     gate_failures: list[str]
     metrics: dict[str, float]
+    baseline: str | None = None
+    """The drift baseline's statistics.json recorded on the package (DriftCheckBaselines)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "model_package_arn": self.package.arn if self.package else None,
+            "drift_baseline": self.baseline,
             "approval_status": self.approval_status,
             "registered": self.package is not None,
             "gate_failures": self.gate_failures,
@@ -247,6 +250,7 @@ def _create_package(
     commit: str | None,
     content_types: list[str],
     environment: dict[str, str],
+    drift_check_baselines: dict[str, Any] | None = None,
 ) -> str:
     container: dict[str, Any] = {"Image": image, "ModelDataUrl": model_data_url}
     if environment:
@@ -270,6 +274,8 @@ def _create_package(
     }
     if commit:
         request["MetadataProperties"] = {"CommitId": commit[:1024]}
+    if drift_check_baselines:
+        request["DriftCheckBaselines"] = drift_check_baselines
     with aws_call(f"CreateModelPackage in {group}"):
         return str(ctx.aws.sagemaker.create_model_package(**request)["ModelPackageArn"])
 
@@ -323,6 +329,8 @@ def register(
     image: str | None = None,
     content_types: list[str] | None = None,
     serving_form: Form = "packed",
+    baseline: bool = True,
+    label_column: int | None = 0,
 ) -> RegisterResult:
     """Register a completed training job's model, applying the stack's quality gate (FAULTS 9)."""
     inputs = {"training_job": job_name, "image": image}
@@ -355,6 +363,7 @@ def register(
         "Rejected" if failures else ("Approved" if gate.auto_approve else "PendingManualApproval")
     )
     metrics_uri = _upload_metrics(ctx, job_name, metrics, lineage)
+    drift_baseline = _drift_baseline(ctx, job, str(model_data), label_column) if baseline else None
     model_data, environment = serving_contract(
         ctx, job_name, str(model_data), lineage, serving_form
     )
@@ -373,6 +382,7 @@ def register(
         commit=lineage.get("git_commit"),
         content_types=content_types or ["text/csv"],
         environment=environment,
+        drift_check_baselines=drift_baseline.drift_check_baselines() if drift_baseline else None,
     )
     package = describe_package(ctx, arn)
     ctx.event("register.done", f"registered {arn} as {approval}", arn=arn, status=approval)
@@ -385,14 +395,39 @@ def register(
         approval_status=approval,
         gate_failures=failures,
         metrics=metrics,
+        drift_baseline=drift_baseline.statistics if drift_baseline else None,
     )
-    result = RegisterResult(package, approval, failures, metrics)
+    result = RegisterResult(
+        package, approval, failures, metrics, drift_baseline.statistics if drift_baseline else None
+    )
     if failures:
         raise QualityGateFailed(
             f"model package {arn} registered as Rejected; quality gate failed: "
             + "; ".join(failures)
         )
     return result
+
+
+def _drift_baseline(
+    ctx: Context, job: dict[str, Any], model_data: str, label_column: int | None
+) -> Any:
+    """The package's drift baseline from the job's train channel (the ``monitor`` extra)."""
+    try:
+        from pipelines.monitoring.package_baseline import record_baseline
+    except ImportError as exc:
+        raise BadInput(
+            f"a drift baseline needs the 'monitor' extra ({exc.name} is not installed): "
+            "pip install 'mlops-stack[monitor]', or register with --no-baseline"
+        ) from None
+    with aws_call("compute the drift baseline from the train channel"):
+        recorded = record_baseline(ctx.aws.s3, job, model_data, label_column)
+    ctx.event(
+        "register.baseline",
+        f"drift baseline of {recorded.rows} rows, {len(recorded.features)} features: "
+        f"{recorded.statistics}",
+        statistics=recorded.statistics,
+    )
+    return recorded
 
 
 def set_approval(ctx: Context, ref: str, status: str, description: str = "") -> Package:

@@ -8,6 +8,15 @@ from pipelines.commands._common import add_pipeline_args, open_context
 from pipelines.console import Console
 
 
+def label_column(text: str) -> int | None:
+    """An argparse ``type``: a column index from 0, or ``none``."""
+    if text.lower() == "none":
+        return None
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a column index (0, 1, …) or 'none'")
+    return int(text)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     add_pipeline_args(parser)
     parser.add_argument("--training-job", required=True, metavar="NAME")
@@ -26,6 +35,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "form that works with network isolation; s3: the container downloads the training "
         "source tarball (endpoints without network isolation only)",
     )
+    parser.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="record no drift baseline (default: one from the job's train channel, stored "
+        "next to its artifacts and named in the package's DriftCheckBaselines)",
+    )
+    parser.add_argument(
+        "--baseline-label-column",
+        type=label_column,
+        default=0,
+        metavar="N|none",
+        help="the train channel's label column, left out of the baseline (default 0: "
+        "SageMaker's label-first CSV convention; 'none' when the data has no label)",
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -38,6 +62,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         image=args.image,
         content_types=args.content_type,
         serving_form=args.serving_code,
+        baseline=args.baseline,
+        label_column=args.baseline_label_column,
     )
     arn = result.package.arn if result.package else None
     console.result(result.to_json(), f"registered {arn} as {result.approval_status}")

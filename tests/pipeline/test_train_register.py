@@ -400,3 +400,37 @@ def test_the_endpoint_role_reads_what_register_names_and_not_the_training_source
     assert not readable(job.lineage_uri)
     raw = stack.sm().describe_model_package(ModelPackageName=packed.arn)
     assert not readable(raw["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"])
+
+
+def test_register_records_a_drift_baseline_of_the_train_channel(stack: Any) -> None:
+    from pipelines.registry import register
+
+    job = stack.train(accuracy=0.95)
+    result = register(stack.ctx, job.job_name)
+    assert result.package is not None
+    raw = stack.sm().describe_model_package(ModelPackageName=result.package.arn)
+    quality = raw["DriftCheckBaselines"]["ModelDataQuality"]
+    prefix = job.model_data_url.replace("/output/model.tar.gz", "/baseline/")
+    assert quality["Statistics"] == {
+        "ContentType": "application/json",
+        "S3Uri": f"{prefix}statistics.json",
+    }
+    assert quality["Constraints"]["S3Uri"] == f"{prefix}constraints.json"
+    assert result.baseline == f"{prefix}statistics.json"
+    bucket, key = quality["Statistics"]["S3Uri"][5:].split("/", 1)
+    doc = json.loads(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    # the train channel is "a,b / 1,2": a header, the label (column 0) left out
+    assert [f["name"] for f in doc["features"]] == ["b"]
+    assert doc["features"][0]["numerical_statistics"]["mean"] == 2.0
+    assert [r.outcome for r in stack.audit() if r.action == "register"] == ["succeeded"]
+
+
+def test_register_without_a_baseline(stack: Any) -> None:
+    from pipelines.registry import register
+
+    job = stack.train(accuracy=0.95)
+    result = register(stack.ctx, job.job_name, baseline=False)
+    assert result.package is not None
+    raw = stack.sm().describe_model_package(ModelPackageName=result.package.arn)
+    assert "DriftCheckBaselines" not in raw
+    assert result.baseline is None
