@@ -462,13 +462,14 @@ def test_a_monitored_endpoint_gets_the_processing_jobs_log_group(mocks: Recorder
     ]
 
 
-def test_no_processing_log_group_when_not_monitored_or_owned_elsewhere() -> None:
-    for endpoints, manage in (([GPU, CPU], True), ([MONITORED], False)):
-        mocks = _mocks()
-        args = _args(endpoints=endpoints, manage_processing_log_group=manage)
-        resolve(lambda args=args: Monitoring("mon", args).log_group_arns)
-        names = [g.inputs["name"] for g in mocks.of_type("aws:cloudwatch/logGroup:LogGroup")]
-        assert "/aws/sagemaker/ProcessingJobs" not in names
+@pytest.mark.parametrize(("monitored", "manage"), [(False, True), (True, False)])
+def test_no_processing_log_group_when_not_monitored_or_owned_elsewhere(
+    mocks: Recorder, monitored: bool, manage: bool
+) -> None:
+    args = _args(endpoints=[MONITORED if monitored else CPU], manage_processing_log_group=manage)
+    resolve(lambda: Monitoring("mon", args).log_group_arns)
+    names = [g.inputs["name"] for g in mocks.of_type("aws:cloudwatch/logGroup:LogGroup")]
+    assert "/aws/sagemaker/ProcessingJobs" not in names
 
 
 def test_the_dashboard_gets_a_drift_row_for_a_monitored_endpoint(mocks: Recorder) -> None:
