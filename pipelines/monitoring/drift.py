@@ -16,13 +16,11 @@ import numpy as np
 from scipy import stats
 from scipy.spatial import distance
 
-from components.config import DEFAULT_THRESHOLD, METHOD_KIND, P_VALUE_METHODS
+from components.config import METHOD_KIND, P_VALUE_METHODS, DriftMethod, drift_method, is_drifted
 from pipelines.monitoring.baseline import Baseline, CategoricalBaseline, NumericBaseline
 from pipelines.monitoring.profile import Kind, Profile
 from pipelines.monitoring.summaries import OTHER, CategoricalSummary, NumericSummary
 
-AUTO_REFERENCE_ROWS = 1000
-"""Above this many reference values, ``auto`` uses distances; at or below, tests (Evidently)."""
 EPSILON = 1e-4
 """Replaces empty bins' shares in PSI and Jensen-Shannon (Evidently's ``feel_zeroes``)."""
 
@@ -152,22 +150,24 @@ def _severity(f: FeatureResult) -> float:
 # --------------------------------------------------------------------------- methods
 
 
-def choose(kind: Kind, reference_rows: int, setting: FeatureSetting, settings: Settings) -> str:
-    for metric in (setting.metric, settings.metric):
-        if metric and metric != "auto" and METHOD_KIND[metric] == kind:
-            return metric
-    large = reference_rows > AUTO_REFERENCE_ROWS
-    if kind == "numeric":
-        return "wasserstein" if large else "ks"
-    return "jensen_shannon" if large else "chi_square"
-
-
-def threshold_of(method: str, setting: FeatureSetting, settings: Settings) -> float:
-    if setting.threshold is not None and (setting.metric in (None, method)):
-        return float(setting.threshold)
-    if settings.threshold is not None and settings.metric == method:
-        return float(settings.threshold)
-    return float(DEFAULT_THRESHOLD[method])
+def method_of(
+    kind: Kind, reference_rows: int, setting: FeatureSetting, settings: Settings
+) -> tuple[str, float, str | None]:
+    """(method, threshold, note): the stack file's choice (``components.config.drift_method``);
+    a feature's metric that does not fit the kind the baseline found falls back to ``auto``."""
+    method, threshold = drift_method(
+        kind,
+        reference_rows,
+        metric=settings.metric,
+        threshold=settings.threshold,
+        feature_metric=setting.metric,
+        feature_threshold=setting.threshold,
+    )
+    if METHOD_KIND[method] == kind:
+        return str(method), threshold, None
+    fallback, limit = drift_method(kind, reference_rows)
+    note = f"{method} measures {METHOD_KIND[method]} features; the baseline's is {kind}"
+    return str(fallback), limit, note
 
 
 def wasserstein(ref: NumericBaseline, cur: NumericSummary) -> float:
@@ -293,8 +293,7 @@ def _feature(
     settings: Settings,
 ) -> FeatureResult:
     ref = baseline.numeric.get(name) or baseline.categorical[name]
-    method = choose(kind, ref.present, setting, settings)
-    threshold = threshold_of(method, setting, settings)
+    method, threshold, setting_note = method_of(kind, ref.present, setting, settings)
     cur = profile.numeric.get(name) or profile.categorical.get(name)
     samples = cur.present if cur is not None else 0
 
@@ -311,7 +310,7 @@ def _feature(
             status,
             samples,
             ref.present,
-            {k: v for k, v in details.items() if v is not None},
+            {k: v for k, v in {**details, "setting": setting_note}.items() if v is not None},
         )
 
     if not setting.enabled:
@@ -335,7 +334,7 @@ def _feature(
             value, statistic = chi_square(ref, cur)
     else:
         return result("no data")
-    drifted = value < threshold if method in P_VALUE_METHODS else value >= threshold
+    drifted = is_drifted(DriftMethod(method), value, threshold)
     note = None if math.isfinite(value) else "the reference is constant and the window is not"
     return result("drifted" if drifted else "ok", _finite(value), statistic=statistic, note=note)
 
