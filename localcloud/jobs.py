@@ -94,11 +94,14 @@ class JobProcess:
             return
         if self.stop_real is None and self.max_runtime is not None:
             if now_real - self.started_real > self.max_runtime:
-                self.request_stop(
-                    clock.sim_at(self.started_real) + self.max_runtime, max_runtime=True
-                )
+                self.request_stop(self.runtime_exceeded_at(clock), max_runtime=True)
         elif self.stop_real is not None and now_real - self.stop_real > KILL_GRACE_SECONDS:
             proc.kill()
+
+    def runtime_exceeded_at(self, clock: SimClock) -> float:
+        """The simulated time the job is stopped at when it outlives MaxRuntimeInSeconds."""
+        assert self.max_runtime is not None
+        return clock.sim_at(self.started_real) + self.max_runtime
 
     def stderr_tail(self, lines: int = STDERR_LINES) -> str:
         if not self.stderr.exists():
