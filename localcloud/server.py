@@ -4,7 +4,8 @@ Every request goes through ``LocalCloudApp``, a WSGI wrapper around moto's app t
 
 - serialises all request handling with one lock (moto is not thread-safe) and brings
   endpoints and training jobs up to the simulated now before each request;
-- answers the SageMaker operations in ``sagemaker_ops.HANDLERS`` itself;
+- answers the SageMaker operations in ``sagemaker_ops.HANDLERS`` itself, and the processing
+  job operations through ``processing.ProcessingJobs``;
 - turns moto's ``NotImplementedError`` into an error the client sees
   (``NotImplemented: the local cloud does not implement sagemaker:X``, HTTP 501,
   never retried) instead of a 500 page;
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from localcloud import alarm_history, cloudformation
+from localcloud import alarm_history, cloudformation, processing
 from localcloud.alarm_evaluation import restamp
 from localcloud.clock import SimClock
 from localcloud.context import Context, account_for
@@ -76,9 +77,11 @@ class LocalCloudApp:
         state: CloudState,
         lock: threading.RLock,
         region: str = DEFAULT_REGION,
+        processing_jobs: processing.ProcessingJobs | None = None,
     ) -> None:
         self.moto_app, self.clock, self.state, self.lock = moto_app, clock, state, lock
         self.region = region
+        self.processing = processing_jobs or processing.ProcessingJobs()
         self.invocations = invoke.Invocations(clock, state, lock)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -168,11 +171,26 @@ class LocalCloudApp:
         with self.lock:
             if path.startswith("/moto-api/reset"):
                 self.state.reset()
+                self.processing.reset()
             else:
                 self.state.tick(self.clock)
+                self.processing.tick(self.clock)
             injected = self.state.take_error(call.service, call.operation)
             if injected is not None:
                 return error_response(call, injected)
+            if (
+                call.service == "sagemaker"
+                and call.protocol == "json"
+                and self.processing.handles(call.operation)
+            ):
+                ctx = Context(account_for(call.access_key), call.region, self.clock, self.state)
+                try:
+                    params = json.loads(body or b"{}")
+                    return json_response(self.processing.handle(str(call.operation), ctx, params))
+                except ApiError as exc:
+                    return error_response(call, exc)
+                except Exception as exc:  # moto's own validation, or a bug of ours: loudly
+                    return error_response(call, _service_error(exc) or _internal(call, exc))
             if (
                 call.service == "sagemaker"
                 and call.protocol == "json"
@@ -269,6 +287,7 @@ def _warm_up(region: str) -> None:
     ctx = Context(account_for("testing"), region, SimClock(), state)
     ctx.sagemaker(), ctx.s3(), ctx.cloudwatch(), ctx.autoscaling()
     production_variant_instance_types()
+    processing.check_request("ListProcessingJobs", {})  # loads botocore's SageMaker model
     state.close()
 
 
@@ -289,6 +308,7 @@ class LocalCloud:
         self.clock = SimClock(speed)
         self.lock = threading.RLock()
         self.state = CloudState()
+        self.processing = processing.ProcessingJobs()
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._ticker: threading.Thread | None = None
@@ -318,6 +338,7 @@ class LocalCloud:
             self.state,
             self.lock,
             self.region,
+            self.processing,
         )
         self._server = make_server(
             HOST, self.port, app, threaded=True, request_handler=QuietHandler
@@ -346,6 +367,7 @@ class LocalCloud:
         if self._ticker is not None:
             self._ticker.join()
         with self.lock:
+            self.processing.reset()
             self.state.close()
         self._server = None
 
@@ -365,6 +387,8 @@ class LocalCloud:
             with self.lock:
                 if self.state.training:
                     self.state.tick(self.clock)
+                if self.processing.active:
+                    self.processing.tick(self.clock)
 
     # -- using it -----------------------------------------------------------------------
     @property
@@ -408,4 +432,5 @@ class LocalCloud:
 
         with self.lock:
             self.state.reset()
+            self.processing.reset()
             moto_api_backend.reset()
