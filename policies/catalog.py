@@ -7,6 +7,7 @@ from policies import (
     ecr,
     iam,
     kms,
+    monitor_role,
     observability,
     resource_policies,
     s3,
@@ -27,8 +28,12 @@ RULES: tuple[Rule, ...] = (
 )
 """Rules over one resource's inputs."""
 
-STACK_RULES: tuple[StackRule, ...] = (*s3.STACK_RULES, *audit_lock.STACK_RULES)
-"""Rules that join several resources (S3 buckets and their settings)."""
+STACK_RULES: tuple[StackRule, ...] = (
+    *s3.STACK_RULES,
+    *audit_lock.STACK_RULES,
+    *monitor_role.STACK_RULES,
+)
+"""Rules that join several resources (S3 buckets and their settings, a role and its policies)."""
 
 
 def rule_ids() -> list[str]:

@@ -28,10 +28,10 @@ MISSING = [
 
 
 def test_every_stack_rule_has_a_case() -> None:
-    """(The audit trail's Object Lock rule has its own tests: test_audit_lock.py.)"""
-    assert sorted([m[0] for m in MISSING] + ["s3-audit-object-lock"]) == sorted(
-        r.id for r in policies.STACK_RULES
-    )
+    """(The audit trail's Object Lock rule has its own tests: test_audit_lock.py; the drift
+    job's role rule: test_monitor_role.py.)"""
+    own_tests = ["s3-audit-object-lock", "iam-monitor-role-scoped"]
+    assert sorted([m[0] for m in MISSING] + own_tests) == sorted(r.id for r in policies.STACK_RULES)
 
 
 @pytest.mark.parametrize(("rule_id", "removed", "fragment"), MISSING, ids=[m[0] for m in MISSING])
