@@ -147,6 +147,37 @@ def test_rules_really_see_the_shipped_roles_and_key(
     }
 
 
+def test_rules_really_see_the_shipped_monitor_role(
+    runs: dict[tuple[str, bool], OfflineRun],
+) -> None:
+    import copy
+    import json
+
+    run = runs["prod", False]
+    resources = copy.deepcopy(run.resources)
+    policy = next(r for r in resources if r.name.endswith("-churn-monitor-policy"))
+    document = json.loads(policy.inputs["policy"])
+    capture = next(
+        r.inputs["bucket"]
+        for r in resources
+        if r.type == "aws:s3/bucket:Bucket" and r.inputs["tags"]["mlops:bucket"] == "capture"
+    )
+    # writing the captured traffic itself, not just the reports next to it
+    document["Statement"].append(
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{capture}/*"}
+    )
+    policy.inputs["policy"] = json.dumps(document)
+    found = [v for v in _evaluate_resources(run, resources) if v.level != "unknown"]
+    assert [(v.policy, v.resource, v.level) for v in found] == [
+        ("iam-monitor-role-scoped", "mlops-stack-prod-churn-monitor-role", "mandatory")
+    ]
+    assert f"s3:PutObject on 'arn:aws:s3:::{capture}/*'" in found[0].message
+
+
+def _evaluate_resources(run: OfflineRun, resources: Any) -> list[policies.Violation]:
+    return policies.evaluate(resources, run.config.environment.value, **_facts(run))
+
+
 def test_rules_really_see_the_shipped_resource_policies_and_trusts(
     runs: dict[tuple[str, bool], OfflineRun],
 ) -> None:
@@ -165,7 +196,11 @@ def test_rules_really_see_the_shipped_resource_policies_and_trusts(
     # the roles' trust names this account as the source: another account there is refused
     other = policies.evaluate(run.resources, "prod", **{**_facts(run), "account_id": "1" * 12})
     roles = {r.name for r in run.resources if r.type == "aws:iam/role:Role"}
-    assert len(roles) == 2
+    assert roles == {
+        "mlops-stack-staging-training-role",
+        "mlops-stack-staging-churn-role",
+        "mlops-stack-staging-churn-monitor-role",  # the drift job's (issue 25)
+    }
     assert {v.resource for v in other if v.policy == "iam-trust-service-source"} == roles
 
 

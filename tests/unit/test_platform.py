@@ -153,6 +153,89 @@ def test_endpoints_differ_per_environment(runs: dict[str, OfflineRun]) -> None:
     assert local.quality_gate["auto_approve"] is True
 
 
+def test_drift_monitoring_per_environment(runs: dict[str, OfflineRun]) -> None:
+    """Issue 25: local, staging and prod monitor their churn endpoint; dev's serverless one has
+    no capture to monitor."""
+    specs = {s: StackOutputs.model_validate(runs[s].outputs).endpoint("churn") for s in STACKS}
+    assert specs["dev"].monitoring is None
+    monitored = {s: specs[s].monitoring for s in ("local", "staging", "prod")}
+    assert {
+        s: (m.window_seconds, m.min_samples, m.alarm_windows) for s, m in monitored.items() if m
+    } == {
+        "local": (3600, 50, 1),
+        "staging": (3600, 100, 2),
+        "prod": (3600, 200, 3),
+    }
+    local = specs["local"]
+    endpoint = "mlops-stack-local-churn"
+    capture = "mlops-stack-local-capture-123456789012-us-east-1"
+    assert local.monitoring is not None and local.data_capture is not None
+    assert local.monitoring.model_dump(mode="json") == {
+        "window_seconds": 3600,
+        "metric": "auto",
+        "threshold": None,
+        "min_samples": 50,
+        "alarm_windows": 1,
+        "features": {},
+        "namespace": "MLOps/ModelMonitoring",
+        "drift_alarm_name": f"{endpoint}-drift",
+        "processing_role_arn": f"arn:aws:iam::123456789012:role/{endpoint}-monitor",
+        "capture_s3_uri": local.data_capture.destination_s3_uri,
+        "reports_s3_uri": f"s3://{capture}/{endpoint}/reports/",
+        "baselines_s3_uri": "s3://mlops-stack-local-model-123456789012-us-east-1/baselines/",
+        "instance_type": "ml.m5.xlarge",
+        "max_runtime_seconds": 3600,
+    }
+    assert local.data_capture.destination_s3_uri == f"s3://{capture}/{endpoint}/"
+    assert local.alarm_names[-1] == f"{endpoint}-drift"
+    assert f"{endpoint}-drift" not in local.rollback_alarm_names
+    assert specs["prod"].monitoring is not None
+    assert specs["prod"].monitoring.max_runtime_seconds == 1800
+
+    def monitoring_resources(stack: str) -> list[tuple[str, str]]:
+        return sorted(
+            (r.type, r.name)
+            for r in runs[stack].resources
+            if r.name.endswith(("-drift", "-monitor-role", "-monitor-policy", "-processing-logs"))
+        )
+
+    assert monitoring_resources("dev") == []
+    for stack in ("local", "staging", "prod"):
+        prefix = f"mlops-stack-{stack}"
+        assert monitoring_resources(stack) == [
+            ("aws:cloudwatch/logGroup:LogGroup", f"{prefix}-monitoring-processing-logs"),
+            ("aws:cloudwatch/metricAlarm:MetricAlarm", f"{prefix}-monitoring-churn-drift"),
+            ("aws:iam/role:Role", f"{prefix}-churn-monitor-role"),
+            ("aws:iam/rolePolicy:RolePolicy", f"{prefix}-churn-monitor-policy"),
+        ], stack
+    alarm = next(
+        r.inputs
+        for r in runs["prod"].resources
+        if r.name == "mlops-stack-prod-monitoring-churn-drift"
+    )
+    assert (alarm["period"], alarm["evaluationPeriods"], alarm["datapointsToAlarm"]) == (3600, 3, 3)
+    processing = [
+        r.inputs
+        for r in runs["prod"].resources
+        if r.name == "mlops-stack-prod-monitoring-processing-logs"
+    ]
+    assert [(g["name"], g["retentionInDays"]) for g in processing] == [
+        ("/aws/sagemaker/ProcessingJobs", 731)
+    ]
+    # prod's drift job runs in the training VPC: its role may attach network interfaces there
+    policy = next(
+        json.loads(r.inputs["policy"])
+        for r in runs["prod"].resources
+        if r.name == "mlops-stack-prod-churn-monitor-policy"
+    )
+    sids = [st["Sid"] for st in policy["Statement"]]
+    assert sids[-3:] == [
+        "DescribeNetwork",
+        "CreateNetworkInterfacesInOurSubnets",
+        "ManageOwnNetworkInterfaces",
+    ]
+
+
 def test_only_staging_shares_its_registry_with_another_account(
     runs: dict[str, OfflineRun],
 ) -> None:
