@@ -625,7 +625,8 @@ def processing_role_policy(
 ) -> Document:
     """A monitored endpoint's drift job (a SageMaker processing job): list and read that
     endpoint's captured traffic, read the baselines (``naming.BASELINE_KEYS``), write reports
-    under ``naming.reports_prefix`` only, use the platform key through S3 only, put metrics in
+    under ``naming.reports_prefix`` only, use the platform key through S3 only (and let
+    SageMaker take a grant on it for the job's volume), put metrics in
     ``naming.DRIFT_NAMESPACE`` only, write its logs, pull the platform's image, and (in a VPC)
     attach its network interfaces. Nothing else: no other endpoint's capture, no model
     artifact, no delete."""
@@ -668,6 +669,8 @@ def processing_role_policy(
             ),
         },
         kms_through_s3_statement(kms_key_arn, region, label="platform"),
+        # the job's ML storage volume (VolumeKmsKeyId), as for training jobs
+        kms_grant_statement(kms_key_arn, label="volumes"),
         put_metric_statement([naming.DRIFT_NAMESPACE]),
         *log_statements([logs], label="processing"),
         *ecr_pull_statements(repository_arn, label="monitor-image"),

@@ -202,7 +202,7 @@ def test_other_roles_are_not_judged() -> None:
 def test_a_monitor_role_granting_more_fails(statement: dict[str, Any], fragment: str) -> None:
     found = messages(plan(with_statement(statement)), **FACTS)
     assert any(fragment in m for m in found), found
-    assert all(m.startswith("RolePolicy churn-monitor-policy statement 10") for m in found), found
+    assert all(m.startswith("RolePolicy churn-monitor-policy statement 11") for m in found), found
 
 
 def test_the_role_is_found_by_its_name_too() -> None:

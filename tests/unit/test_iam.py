@@ -265,6 +265,14 @@ def test_processing_role_policy_exact() -> None:
             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
         },
         {
+            # SageMaker encrypts the job's volume (VolumeKmsKeyId) through a grant
+            "Sid": "KeyGrantVolumes",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant"],
+            "Resource": KEY,
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        {
             "Sid": "PutMetricsInOwnNamespaces",
             "Effect": "Allow",
             "Action": "cloudwatch:PutMetricData",
