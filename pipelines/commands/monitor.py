@@ -102,9 +102,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--wait",
         type=duration,
-        default=3600,
         metavar="DURATION",
-        help="with --remote: how long to wait for the job (default 1h)",
+        help="with --remote: how long to wait for the job (default: its MaxRuntimeInSeconds, "
+        "the stack's monitoring.max_runtime_seconds, plus an hour for start-up and upload)",
     )
     _add_cloud(r)
     add_json(r)

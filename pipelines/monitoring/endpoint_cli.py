@@ -18,6 +18,8 @@ from pipelines.monitoring.tables import SourceError, s3_sources
 JOB_ENTRY_POINT = ["python3", "-m", "pipelines.monitoring.job"]
 CONTAINER_ROOT = "/opt/ml/processing"
 POLL_SECONDS = 30.0
+START_UP_SECONDS = 3600.0
+"""Waited beyond the job's MaxRuntimeInSeconds: provisioning, image pull, uploads."""
 TERMINAL = ("Completed", "Failed", "Stopped")
 
 
@@ -329,7 +331,8 @@ def _remote(
     with aws_call(f"CreateProcessingJob {name}"):
         ctx.aws.sagemaker.create_processing_job(**request)
     console.progress(Event("monitor.job", f"processing job {name} started"))
-    described = wait_for_job(ctx, name, float(args.wait), console)
+    budget = float(args.wait or mon.max_runtime_seconds + START_UP_SECONDS)
+    described = wait_for_job(ctx, name, budget, console)
     if described["ProcessingJobStatus"] != "Completed":
         raise ProcessingJobFailed(
             f"processing job {name} ended {described['ProcessingJobStatus']}: "

@@ -63,10 +63,17 @@ def monitored(make_stack: Any) -> Any:
         Bucket=stack.outputs.buckets.data, Key="churn/train/data.csv", Body=train.encode()
     )
     iam = stack.client("iam")
-    iam.create_role(
-        RoleName=ROLE,
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
     spec = stack.outputs.endpoint("churn")
     stack.client("cloudwatch").put_metric_alarm(
         AlarmName=spec.monitoring.drift_alarm_name,
@@ -287,3 +294,51 @@ def test_baseline_and_run_on_s3_locations(
         "--json",
     )
     assert code == 0 and out["drifted"] == ["y"]
+
+
+def test_remote_runs_the_job_as_a_processing_job(
+    monitored: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send(monitored, rows(300, 1.0, 7))
+    outputs = write_outputs(monitored, tmp_path)
+    code, out = mlops(
+        capsys,
+        "monitor",
+        "run",
+        "--endpoint",
+        "churn",
+        "--stack",
+        STACK,
+        "--outputs",
+        outputs,
+        "--remote",
+        "--wait",
+        "1d",  # the job's real seconds are many simulated ones at the tests' clock speed
+        "--image",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops:monitor",
+        "--json",
+    )
+    assert code == 0, out
+    assert out["drifted"] == ["_c1"] and out["samples"] == 300
+    [variant] = out["variants"]
+    job = monitored.sm().describe_processing_job(ProcessingJobName=variant["job"])
+    assert job["ProcessingJobStatus"] == "Completed"
+    spec = monitored.outputs.endpoint("churn")
+    assert job["RoleArn"] == spec.monitoring.processing_role_arn
+    assert job["NetworkConfig"]["EnableNetworkIsolation"] is True
+    assert job["ProcessingOutputConfig"]["KmsKeyId"] == spec.kms_key_arn
+    assert job["AppSpecification"]["ContainerEntrypoint"] == [
+        "python3",
+        "-m",
+        "pipelines.monitoring.job",
+    ]
+    inputs = {i["InputName"]: i["S3Input"] for i in job["ProcessingInputs"]}
+    assert inputs["capture-0"]["S3DataType"] == "ManifestFile"
+    # the job's outputs, uploaded next to the capture; an isolated job's metrics published here
+    s3 = monitored.client("s3")
+    bucket, key = variant["outputs"]["violations"].removeprefix("s3://").split("/", 1)
+    assert "violations" in json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    metrics = monitored.client("cloudwatch").list_metrics(
+        Namespace=naming.DRIFT_NAMESPACE, MetricName=naming.DRIFT_METRIC
+    )["Metrics"]
+    assert metrics
