@@ -1,4 +1,5 @@
-"""``Monitoring``: the alarms, alerts topic, dashboard and log groups of one environment's endpoints.
+"""``Monitoring``: the alarms, alerts topic, dashboard and log groups of one environment's endpoints
+(with the drift alarm, drift widgets and ``/aws/sagemaker/ProcessingJobs`` of monitored ones).
 
 Alarms are defined on the EndpointName/VariantName dimensions, so they exist before the
 pipeline creates the endpoint and can gate its very first rollout. The work is in pure
@@ -40,7 +41,8 @@ class MonitoringArgs:
     project: str
     environment: str
     endpoints: list[EndpointConfig]
-    """Each gets its alarms, a log group and a dashboard row."""
+    """Each gets its alarms, a log group and a dashboard row; a monitored one
+    (``monitoring.enabled``) also its drift alarm and a second row (drift, data quality)."""
     monitoring: MonitoringConfig
     """Log retention, alarm e-mails, dashboard on/off."""
     kms_key_arn: pulumi.Input[str]

@@ -231,7 +231,12 @@ EDITS: list[tuple[str, str, Edit, list[str]]] = [
     (
         "prod-no-capture",
         "prod",
-        _set("endpoints[0].data_capture", {"enabled": False}),
+        # (prod's churn is monitored: without capture, monitoring must go too)
+        _platform(
+            lambda p: p["endpoints"][0].update(
+                data_capture={"enabled": False}, monitoring={"enabled": False}
+            )
+        ),
         ["endpoints[0].data_capture.enabled: false", "unsafe.no_data_capture"],
     ),
     (

@@ -114,6 +114,14 @@ def test_unknown_nested_key_suggests_the_closest(tmp_path: Path) -> None:
     ) in str(err.value)
 
 
+def test_unknown_key_inside_a_mapping_of_models_suggests_the_closest() -> None:
+    message = refuse({**BASE, "quality_gate": {"thresholds": {"validation:auc": {"mn": 0.8}}}})
+    assert (
+        "mlops:platform.quality_gate.thresholds.validation:auc.mn: unknown key 'mn'; did you "
+        "mean 'min'? (valid keys: max, min)"
+    ) in message
+
+
 # -------------------------------------------------------------- 4. instance types
 
 
