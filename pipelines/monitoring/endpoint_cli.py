@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pipelines.console import Console, Event
@@ -49,26 +50,41 @@ def _spec(ctx: Any, name: str) -> Any:
     return spec
 
 
-def _window(args: argparse.Namespace, now: float, default_seconds: int) -> ep.Window:
-    if args.since is not None:
-        if args.since >= now:
-            raise BadInput(f"--since {ep._iso(args.since)} is not before now ({ep._iso(now)})")
-        return ep.Window(args.since, now)
-    return ep.Window(now - float(args.window or default_seconds), now)
+def window_of(
+    now: float, default_seconds: int, *, since: float | None, seconds: int | None
+) -> ep.Window:
+    """``[since, now)``, else the last ``seconds`` (default: the stack's window)."""
+    if since is not None:
+        if since >= now:
+            raise BadInput(f"--since {ep._iso(since)} is not before now ({ep._iso(now)})")
+        return ep.Window(since, now)
+    return ep.Window(now - float(seconds or default_seconds), now)
 
 
-def endpoint_drift(args: argparse.Namespace, console: Console) -> int:
-    from pipelines.commands._common import open_context
+@dataclass(frozen=True)
+class RunOptions:
+    since: float | None = None
+    window_seconds: int | None = None
+    baseline: str | None = None
+    """Default: the live model package's DriftCheckBaselines."""
+    remote: bool = False
+    image: str | None = None
+    wait_seconds: float | None = None
+
+
+def monitor_endpoint(ctx: Any, name: str, options: RunOptions, console: Console) -> dict[str, Any]:
+    """One drift run of a monitored endpoint (every live variant), audited; its JSON result."""
     from pipelines.deploy import read_endpoint
 
-    ctx = open_context(args, console)
-    spec = _spec(ctx, args.endpoint)
+    spec = _spec(ctx, name)
     mon = spec.monitoring
-    window = _window(args, ctx.clock.now(), mon.window_seconds)
+    window = window_of(
+        ctx.clock.now(), mon.window_seconds, since=options.since, seconds=options.window_seconds
+    )
     state = read_endpoint(ctx, spec.endpoint_name)
     try:
         baseline, baseline_uri = ep.resolve_baseline(
-            ctx.aws.sagemaker, ctx.aws.s3, state.package_arn if state else None, args.baseline
+            ctx.aws.sagemaker, ctx.aws.s3, state.package_arn if state else None, options.baseline
         )
     except SourceError as exc:
         raise BadInput(str(exc)) from None
@@ -78,8 +94,8 @@ def endpoint_drift(args: argparse.Namespace, console: Console) -> int:
         v: ep.capture_keys(ctx.aws.s3, mon.capture_s3_uri, spec.endpoint_name, v, window)
         for v in variants
     }
-    if args.remote:
-        runs = _remote(args, ctx, spec, window, baseline_uri, settings, keys, console)
+    if options.remote:
+        runs = _remote(options, ctx, spec, window, baseline_uri, settings, keys, console)
     else:
         runs = _here(ctx, spec, window, baseline, baseline_uri, settings, keys, console)
     for run in runs:
@@ -88,23 +104,40 @@ def endpoint_drift(args: argparse.Namespace, console: Console) -> int:
     ctx.audit.record(
         "monitor",
         "succeeded",
-        {"endpoint": spec.endpoint_name, "window": window.to_json(), "remote": bool(args.remote)},
+        {"endpoint": spec.endpoint_name, "window": window.to_json(), "remote": options.remote},
         baseline=baseline_uri,
         drifted={r["variant"]: r["drifted"] for r in runs},
     )
-    payload = {
+    return {
         "endpoint": spec.endpoint_name,
         "window": window.to_json(),
+        "window_label": window.label(),
         "baseline": baseline_uri,
         "variants": runs,
         **_first(runs),
     }
+
+
+def endpoint_drift(args: argparse.Namespace, console: Console) -> int:
+    from pipelines.commands._common import open_context
     from pipelines.monitoring.cli import human_lines
 
+    ctx = open_context(args, console)
+    options = RunOptions(
+        since=args.since,
+        window_seconds=args.window,
+        baseline=args.baseline,
+        remote=bool(args.remote),
+        image=args.image,
+        wait_seconds=args.wait,
+    )
+    payload = monitor_endpoint(ctx, args.endpoint, options, console)
     lines: list[str] = []
-    for run in runs:
-        lines += human_lines(run, f"{spec.endpoint_name}/{run['variant']} ({window.label()})")
+    for run in payload["variants"]:
+        heading = f"{payload['endpoint']}/{run['variant']} ({payload['window_label']})"
+        lines += human_lines(run, heading)
         lines.append(f"  report: {run['outputs'].get('report')}")
+    runs = payload["variants"]
     if args.report and runs and runs[0]["outputs"].get("report"):
         _copy_report(ctx.aws.s3, runs[0]["outputs"]["report"], args.report)
         lines.append(f"report copied to {args.report}")
@@ -266,7 +299,7 @@ def processing_request(
 
 
 def _remote(
-    args: argparse.Namespace,
+    options: RunOptions,
     ctx: Any,
     spec: Any,
     window: ep.Window,
@@ -322,7 +355,7 @@ def _remote(
         ctx,
         spec,
         name,
-        monitor_image(ctx, args.image),
+        monitor_image(ctx, options.image),
         job_uri,
         baseline_uri,
         manifests,
@@ -331,7 +364,7 @@ def _remote(
     with aws_call(f"CreateProcessingJob {name}"):
         ctx.aws.sagemaker.create_processing_job(**request)
     console.progress(Event("monitor.job", f"processing job {name} started"))
-    budget = float(args.wait or mon.max_runtime_seconds + START_UP_SECONDS)
+    budget = float(options.wait_seconds or mon.max_runtime_seconds + START_UP_SECONDS)
     described = wait_for_job(ctx, name, budget, console)
     if described["ProcessingJobStatus"] != "Completed":
         raise ProcessingJobFailed(
