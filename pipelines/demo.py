@@ -208,11 +208,19 @@ class Demo:
 
             return action
 
+        def do_drift() -> tuple[str, dict[str, Any]]:
+            return _drift(ctx, self.console, spec)
+
         plan: list[tuple[str, str, Callable[[], tuple[str, dict[str, Any]]]]] = [
             ("train + register v1 (quality gate)", "approved", do_train("v1", seed="1")),
             ("deploy v1 (endpoint absent: create)", "created", do_deploy("v1")),
             ("train + register v2", "approved", do_train("v2", seed="2", epochs="40")),
             ("deploy v2 (canary succeeds)", "deployed", do_deploy("v2")),
+            (
+                "traffic shifted on two features: the drift job names them, the alarm fires",
+                "drift_alarm",
+                do_drift,
+            ),
             (
                 "train + register v3 (inference fails on part of the inputs)",
                 "approved",
@@ -244,6 +252,62 @@ class Demo:
             "steps": [s.to_json() for s in self.steps],
             "audit": audit,
         }
+
+
+DRIFT_ROWS = 500
+ROWS_PER_REQUEST = 20
+ALARM_WAIT_SECONDS = 2 * 3600.0
+
+
+def _drift(ctx: Any, console: Console, spec: Any) -> tuple[str, dict[str, Any]]:
+    """Shifted traffic → a drift run as a Processing job → the drift alarm, from its metric."""
+    from examples.tabular import SHIFTED_FEATURES, shifted_payloads
+    from pipelines.monitoring.endpoint_cli import RunOptions, monitor_endpoint
+
+    runtime = ctx.aws.client("sagemaker-runtime")
+    ctx.clock.sleep(120)  # earlier capture batches are written (a minute old)
+    since = ctx.clock.now()
+    rows = shifted_payloads(DRIFT_ROWS)
+    for i in range(0, len(rows), ROWS_PER_REQUEST):
+        runtime.invoke_endpoint(
+            EndpointName=spec.endpoint_name,
+            Body="\n".join(rows[i : i + ROWS_PER_REQUEST]),
+            ContentType="text/csv",
+        )
+    ctx.clock.sleep(120)  # the shifted batch is written too
+    run = monitor_endpoint(
+        ctx, spec.name, RunOptions(since=since, remote=True, wait_seconds=86400.0), console
+    )
+    expected = [f"_c{i}" for i in sorted(SHIFTED_FEATURES)]
+    alarm = spec.monitoring.drift_alarm_name
+    state, reason = _wait_for_alarm(ctx, alarm)
+    [variant] = run["variants"]
+    details = {
+        "drifted": run["drifted"],
+        "expected": expected,
+        "samples": run["samples"],
+        "job": variant.get("job"),
+        "report": variant["outputs"].get("report"),
+        "alarm": alarm,
+        "alarm_state": state,
+        "alarm_reason": reason,
+    }
+    if run["drifted"] != expected:
+        return "wrong_drifted_set", details
+    return ("drift_alarm" if state == "ALARM" else "drift_without_alarm"), details
+
+
+def _wait_for_alarm(ctx: Any, alarm: str) -> tuple[str, str]:
+    """Until the alarm is in ALARM (CloudWatch judges the window's period once it is complete)."""
+    cloudwatch = ctx.aws.cloudwatch
+    waited = 0.0
+    while True:
+        found = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+        state = str(found[0]["StateValue"]) if found else "absent"
+        if state == "ALARM" or waited >= ALARM_WAIT_SECONDS:
+            return state, str(found[0].get("StateReason", "")) if found else ""
+        ctx.clock.sleep(60)
+        waited += 60
 
 
 TRAFFIC_RATE = 0.5
@@ -306,6 +370,13 @@ def human_report(payload: dict[str, Any]) -> str:
             extra = f" (validation:accuracy {acc:.3f})" if acc is not None else ""
         elif step.get("config"):
             extra = f" ({step['config']})"
+        elif step.get("drifted") is not None:
+            extra = (
+                f"\n      {step['samples']} rows; drifted: {', '.join(step['drifted']) or 'none'}"
+                f" (shifted: {', '.join(step['expected'])}; processing job {step['job']})"
+                f"\n      alarm {step['alarm']}: {step['alarm_state']} - {step['alarm_reason']}"
+                f"\n      report: {step['report']}"
+            )
         traffic = step.get("traffic")
         if traffic:
             errors = (

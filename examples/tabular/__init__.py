@@ -47,6 +47,24 @@ def payloads(rows: int = 29, seed: int = 11) -> list[str]:
     return [",".join(f"{v:.6f}" for v in x) for _, x in make_rows(rows, seed)]
 
 
+SHIFTED_FEATURES = {1: 1.5, 2: -1.5}
+"""Feature index → shift (the features are standard normal): the demo's drifted traffic."""
+
+
+def shifted_payloads(
+    rows: int = 500, seed: int = 23, shift: dict[int, float] | None = None
+) -> list[str]:
+    """Like ``payloads``, with features moved by ``shift`` (default ``SHIFTED_FEATURES``): traffic
+    whose distribution has drifted away from the training data on exactly those features."""
+    from examples.tabular.make_dataset import make_rows
+
+    moved = SHIFTED_FEATURES if shift is None else shift
+    return [
+        ",".join(f"{v + moved.get(i, 0.0):.6f}" for i, v in enumerate(x))
+        for _, x in make_rows(rows, seed)
+    ]
+
+
 @dataclass(frozen=True)
 class ExampleUploads:
     source_uri: str

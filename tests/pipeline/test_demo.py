@@ -37,10 +37,18 @@ def test_demo_deploys_a_canary_and_rolls_one_back(tmp_path: Path) -> None:
         "created",
         "approved",
         "deployed",
+        "drift_alarm",
         "approved",
         "rolled_back",
     ]
-    deployed, rolled_back = report["steps"][5], report["steps"][7]
+    deployed, drifted, rolled_back = report["steps"][5], report["steps"][6], report["steps"][8]
+    # Causal: traffic shifted on two features; the Processing job named exactly those, its
+    # DriftedFeatures datum crossed the drift alarm's threshold, and the alarm went into ALARM.
+    assert drifted["drifted"] == drifted["expected"] == ["_c1", "_c2"]
+    assert drifted["samples"] == 500 and drifted["job"].startswith("mlops-stack-local-churn-drift-")
+    assert drifted["alarm_state"] == "ALARM"
+    assert drifted["alarm_reason"].startswith("Threshold Crossed: 1 datapoint [2 (")
+    assert drifted["report"].endswith("/report.html")
     assert rolled_back["endpoint_still_on_v2"] is True
     assert rolled_back["live_config"] == deployed["config"]
     assert "alarm" in rolled_back["error"] and "5xx" in rolled_back["error"]
@@ -58,4 +66,5 @@ def test_demo_deploys_a_canary_and_rolls_one_back(tmp_path: Path) -> None:
     audit = [(r["action"], r["outcome"]) for r in report["audit"]]
     assert audit.count(("train", "succeeded")) == 3 and audit.count(("register", "succeeded")) == 3
     assert [o for a, o in audit if a == "deploy"] == ["succeeded", "succeeded", "rolled_back"]
+    assert audit.count(("monitor", "succeeded")) == 1
     assert (tmp_path / ".mlops" / "local" / "outputs-local.json").exists()
