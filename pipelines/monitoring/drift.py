@@ -110,6 +110,8 @@ class DriftResult:
     problems: dict[str, Any]
     insufficient: bool
     """Too few rows in the window for any verdict."""
+    mismatch: bool = False
+    """Rows, but none of the baseline's input features in them: another schema."""
 
     @property
     def drifted(self) -> list[str]:
@@ -130,6 +132,8 @@ class DriftResult:
 
     @property
     def verdict(self) -> str:
+        if self.mismatch:
+            return "schema mismatch"
         if self.insufficient:
             return "insufficient data"
         return "drift" if self.drifted else "no drift"
@@ -270,6 +274,19 @@ def compare(baseline: Baseline, profile: Profile, settings: Settings) -> DriftRe
         )
     inputs = profile.rows["input"]
     violations = list(_violations(baseline, profile))
+    compared = [f for f in results if f.role == "input" and f.samples > 0]
+    mismatch = inputs > 0 and not compared and bool(baseline.inputs())
+    if mismatch:
+        found = ", ".join(sorted(profile.extra)) or "none of the baseline's names"
+        violations.insert(
+            0,
+            Violation(
+                "",
+                "missing_column_check",
+                f"the data has none of the baseline's features ({', '.join(baseline.inputs())}); "
+                f"its columns: {found}. Is it the baseline of another model?",
+            ),
+        )
     return DriftResult(
         features=results,
         violations=violations,
@@ -280,6 +297,7 @@ def compare(baseline: Baseline, profile: Profile, settings: Settings) -> DriftRe
             for kind, n in profile.problems.counts.items()
         },
         insufficient=inputs < settings.min_samples,
+        mismatch=mismatch,
     )
 
 

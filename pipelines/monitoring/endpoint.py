@@ -128,7 +128,9 @@ def metric_data(
         }
 
     data = [datum(naming.SAMPLES_METRIC, doc["samples"])]
-    if doc["verdict"] == "insufficient data":
+    if doc["verdict"] in ("insufficient data", "schema mismatch"):
+        if doc["verdict"] == "schema mismatch":
+            data.append(datum(naming.DATA_QUALITY_METRIC, len(doc["data_quality"]["violations"])))
         return data
     data.append(datum(naming.DRIFT_METRIC, len(doc["drifted"])))
     data.append(datum(naming.DATA_QUALITY_METRIC, len(doc["data_quality"]["violations"])))
