@@ -260,13 +260,18 @@ ALARM_WAIT_SECONDS = 2 * 3600.0
 
 
 def _drift(ctx: Any, console: Console, spec: Any) -> tuple[str, dict[str, Any]]:
-    """Shifted traffic → a drift run as a Processing job → the drift alarm, from its metric."""
+    """Shifted traffic → a drift run → the drift alarm, from the run's metric.
+
+    The window starts on an hour (the alarm's period): its datum, timestamped at the window's
+    end, then lands well inside a period the alarm has not judged yet, whatever the clock's
+    speed does to the run's few real seconds."""
     from examples.tabular import SHIFTED_FEATURES, shifted_payloads
     from pipelines.monitoring.endpoint_cli import RunOptions, monitor_endpoint
 
     runtime = ctx.aws.client("sagemaker-runtime")
-    ctx.clock.sleep(120)  # earlier capture batches are written (a minute old)
-    since = ctx.clock.now()
+    period = float(spec.monitoring.window_seconds)
+    since = (ctx.clock.now() // period + 1) * period
+    ctx.clock.sleep(since - ctx.clock.now())  # earlier capture batches are written meanwhile
     rows = shifted_payloads(DRIFT_ROWS)
     for i in range(0, len(rows), ROWS_PER_REQUEST):
         runtime.invoke_endpoint(
@@ -274,10 +279,8 @@ def _drift(ctx: Any, console: Console, spec: Any) -> tuple[str, dict[str, Any]]:
             Body="\n".join(rows[i : i + ROWS_PER_REQUEST]),
             ContentType="text/csv",
         )
-    ctx.clock.sleep(120)  # the shifted batch is written too
-    run = monitor_endpoint(
-        ctx, spec.name, RunOptions(since=since, remote=True, wait_seconds=86400.0), console
-    )
+    ctx.clock.sleep(120)  # the shifted batch is written too (a minute old)
+    run = monitor_endpoint(ctx, spec.name, RunOptions(since=since), console)
     expected = [f"_c{i}" for i in sorted(SHIFTED_FEATURES)]
     alarm = spec.monitoring.drift_alarm_name
     state, reason = _wait_for_alarm(ctx, alarm)
@@ -286,7 +289,7 @@ def _drift(ctx: Any, console: Console, spec: Any) -> tuple[str, dict[str, Any]]:
         "drifted": run["drifted"],
         "expected": expected,
         "samples": run["samples"],
-        "job": variant.get("job"),
+        "files": variant["files"],
         "report": variant["outputs"].get("report"),
         "alarm": alarm,
         "alarm_state": state,
@@ -373,7 +376,7 @@ def human_report(payload: dict[str, Any]) -> str:
         elif step.get("drifted") is not None:
             extra = (
                 f"\n      {step['samples']} rows; drifted: {', '.join(step['drifted']) or 'none'}"
-                f" (shifted: {', '.join(step['expected'])}; processing job {step['job']})"
+                f" (shifted: {', '.join(step['expected'])}; {step['files']} capture file(s))"
                 f"\n      alarm {step['alarm']}: {step['alarm_state']} - {step['alarm_reason']}"
                 f"\n      report: {step['report']}"
             )
