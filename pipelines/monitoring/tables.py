@@ -118,9 +118,10 @@ def s3_sources(s3: Any, uri: str, keys: Iterable[str] | None = None) -> list[Sou
 
 
 def is_capture(head: bytes) -> bool:
-    """Capture JSON Lines (``{"captureData": …}``), judged by the first line."""
-    first = head.lstrip().split(b"\n", 1)[0]
-    return first.startswith(b"{") and b'"captureData"' in first
+    """Capture JSON Lines (``{"captureData": …}`` records), judged by the first lines (one of
+    them may be broken)."""
+    lines = head.lstrip().split(b"\n")[:20]
+    return any(line.lstrip().startswith(b"{") and b'"captureData"' in line for line in lines)
 
 
 # ---------------------------------------------------------------------------------- CSV

@@ -370,7 +370,7 @@ def test_capture_json_lines_inputs_and_outputs(tmp_path: Path) -> None:
                 }
             )
         )
-    records[5] = "{broken"
+    records[0] = "{broken"  # even the first line: still read as capture
     capture = tmp_path / "capture.jsonl"
     capture.write_text("\n".join(records) + "\n")
     result, profile = runner.run_drift(
@@ -379,7 +379,7 @@ def test_capture_json_lines_inputs_and_outputs(tmp_path: Path) -> None:
     assert result.drifted == ["_c2"]
     assert result.samples == 599
     assert profile.rows["output"] == 599
-    assert result.problems["records"]["first"][0].startswith(f"{capture}:6: not a JSON record")
+    assert result.problems["records"]["first"][0].startswith(f"{capture}:1: not a JSON record")
     # a baseline from training data has no outputs: they are not compared, not a violation
     assert "prediction" not in {f.name for f in result.features}
     assert not result.violations
