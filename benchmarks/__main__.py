@@ -1,6 +1,7 @@
 """``python -m benchmarks``: run every benchmark and print one table.
 
-Options: ``--only NAME`` (repeatable: plan, plan-process, cli, rollout, serving, demo), ``--repeat N`` (default 5),
+Options: ``--only NAME`` (repeatable: plan, plan-process, cli, rollout, serving, demo, drift),
+``--repeat N`` (default 5), ``--drift-rows N`` (drift: rows per generated file, default 1,000,000),
 ``--json`` (rows as JSON), ``--write PATH`` (also write the table as markdown),
 ``--readme`` (also put the table into ``benchmarks/README.md`` between its result markers),
 ``--profile`` (with plan: a cProfile of the platform and the flat program at N=50).
@@ -21,6 +22,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from benchmarks._report import Row, render
 
@@ -31,14 +33,18 @@ BENCHMARKS: dict[str, str] = {
     "rollout": "benchmarks.rollout",
     "serving": "benchmarks.serving",
     "demo": "benchmarks.demo",
+    "drift": "benchmarks.drift",
 }
 
 
-def _runner(name: str) -> Callable[[int], list[Row]]:
+def _runner(name: str, **options: Any) -> Callable[[int], list[Row]]:
+    """The benchmark's ``run(repeat, **options)``; options left None are its defaults."""
+    import functools
     import importlib
 
     module = importlib.import_module(BENCHMARKS[name])
-    runner: Callable[[int], list[Row]] = module.run
+    given = {k: v for k, v in options.items() if v is not None}
+    runner: Callable[[int], list[Row]] = functools.partial(module.run, **given)
     return runner
 
 
@@ -77,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run only this benchmark (repeatable): " + ", ".join(BENCHMARKS),
     )
     parser.add_argument("--repeat", type=int, default=5, help="repeats per figure (default 5)")
+    parser.add_argument(
+        "--drift-rows",
+        type=int,
+        metavar="N",
+        help="drift: rows per generated file (default 1000000; e.g. 50000 for a quick run)",
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write the table here")
     parser.add_argument(
@@ -88,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.drift_rows is not None and args.drift_rows < 1000:
+        parser.error("--drift-rows must be at least 1000")
     # pulumi_aws warns about its own deprecated classes on import: not what we measure.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     names = args.only or list(BENCHMARKS)
@@ -97,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {name} (repeat {args.repeat}) ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         try:
-            rows.extend(_runner(name)(args.repeat))
+            options = {"rows": args.drift_rows} if name == "drift" else {}
+            rows.extend(_runner(name, **options)(args.repeat))
         except Exception as exc:  # one broken benchmark must not hide the others
             rows.append(
                 Row(
