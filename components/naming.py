@@ -69,15 +69,20 @@ source (``source/``), checkpoints, lineage, metrics or the audit trail."""
 SERVING_DIR = "serving"
 
 
-def serving_artifact_key(model_key: str, filename: str) -> str:
-    """``training/<job>/output/model.tar.gz`` → ``training/<job>/serving/<filename>``."""
+def _job_prefix(model_key: str) -> str:
+    """``training/<job>/output/model.tar.gz`` → ``training/<job>``."""
     head, sep, _ = model_key.rpartition("/output/")
     if not sep:
         raise ValueError(
             f"model artifact key {model_key!r} is not a training job's output "
             "(<prefix>/<job>/output/model.tar.gz)"
         )
-    return f"{head}/{SERVING_DIR}/{filename}"
+    return head
+
+
+def serving_artifact_key(model_key: str, filename: str) -> str:
+    """``training/<job>/output/model.tar.gz`` → ``training/<job>/serving/<filename>``."""
+    return f"{_job_prefix(model_key)}/{SERVING_DIR}/{filename}"
 
 
 # ------------------------------------------------------------------ drift monitoring
@@ -110,13 +115,7 @@ PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 
 def baseline_key(model_key: str) -> str:
     """``training/<job>/output/model.tar.gz`` → ``training/<job>/baseline`` (no trailing slash)."""
-    head, sep, _ = model_key.rpartition("/output/")
-    if not sep:
-        raise ValueError(
-            f"model artifact key {model_key!r} is not a training job's output "
-            "(<prefix>/<job>/output/model.tar.gz)"
-        )
-    return f"{head}/{BASELINE_DIR}"
+    return f"{_job_prefix(model_key)}/{BASELINE_DIR}"
 
 
 def capture_prefix(endpoint_name: str) -> str:

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.audit import split_s3_uri
 from pipelines.console import Console, Event
 from pipelines.errors import BadInput, MlopsError, WaitTimedOut
 from pipelines.monitoring import endpoint as ep
@@ -157,7 +158,7 @@ def _first(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def _copy_report(s3: Any, uri: str, path: str) -> None:
     from pathlib import Path
 
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(uri)
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     target = Path(path)
     Place(str(target.parent)).write(target.name, body, "text/html")
@@ -174,7 +175,7 @@ def _here(
     console: Console,
 ) -> list[dict[str, Any]]:
     mon = spec.monitoring
-    bucket = mon.capture_s3_uri.removeprefix("s3://").split("/", 1)[0]
+    bucket, _ = split_s3_uri(mon.capture_s3_uri)
     runs = []
     for variant, variant_keys in keys.items():
         console.progress(
@@ -312,7 +313,7 @@ def _remote(
 
     mon = spec.monitoring
     name = job_name(spec.endpoint_name, ctx.clock.now())
-    bucket = mon.capture_s3_uri.removeprefix("s3://").split("/", 1)[0]
+    bucket, _ = split_s3_uri(mon.capture_s3_uri)
     jobs = Place(f"{mon.reports_s3_uri.rstrip('/')}/jobs/{name}", ctx.aws.s3)
     with_data = {v: k for v, k in keys.items() if k}
     if not with_data:
@@ -374,7 +375,7 @@ def _remote(
     runs = []
     for variant in with_data:
         place = Place(ep.reports_uri_for(mon.reports_s3_uri, variant, window), ctx.aws.s3)
-        bucket_name, _, key = place.uri("drift.json").removeprefix("s3://").partition("/")
+        bucket_name, key = split_s3_uri(place.uri("drift.json"))
         with aws_call(f"read the job's results {place.uri('drift.json')}"):
             doc = json.loads(ctx.aws.s3.get_object(Bucket=bucket_name, Key=key)["Body"].read())
         if not publish:  # an isolated container reaches no API: the metrics are published here

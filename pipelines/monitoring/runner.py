@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.audit import split_s3_uri
 from pipelines.monitoring import baseline as baselines
 from pipelines.monitoring.baseline import Baseline
 from pipelines.monitoring.drift import DriftResult, Settings, compare
@@ -121,7 +122,7 @@ class Place:
     def write(self, name: str, body: bytes, content_type: str = "application/json") -> str:
         uri = self.uri(name)
         if uri.startswith("s3://"):
-            bucket, _, key = uri.removeprefix("s3://").partition("/")
+            bucket, key = split_s3_uri(uri)
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
         else:
             path = Path(uri)
@@ -153,7 +154,7 @@ def load_baseline(location: str, s3: Any = None) -> Baseline:
         if uri.startswith("s3://"):
             if s3 is None:
                 raise SourceError(f"{uri!r}: S3 needs credentials and a region")
-            bucket, _, key = uri.removeprefix("s3://").partition("/")
+            bucket, key = split_s3_uri(uri)
             raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         else:
             raw = Path(uri).read_bytes()

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
+from pipelines.audit import split_s3_uri
+
 BLOCK_BYTES = 1 << 20
 """Bytes parsed at a time: memory per chunk, independent of the file's size."""
 
@@ -96,7 +98,7 @@ def local_sources(path: Path) -> list[Source]:
 
 def s3_sources(s3: Any, uri: str, keys: Iterable[str] | None = None) -> list[Source]:
     """The object at ``uri``, or every object under it as a prefix (sorted), or ``keys``."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(uri)
     if keys is None:
         listed: list[str] = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):

@@ -19,7 +19,6 @@ from pipelines.monitoring.drift import FeatureSetting, Settings
 from pipelines.monitoring.profile import Profile
 from pipelines.monitoring.summaries import KLL_K, OTHER
 
-RNG = np.random.default_rng(42)
 
 
 def write_csv(path: Path, columns: dict[str, np.ndarray], header: bool = True) -> Path:
@@ -49,8 +48,9 @@ def feature(result: drift.DriftResult, name: str) -> drift.FeatureResult:
 
 
 def test_exact_samples_match_scipy_wasserstein_and_ks(tmp_path: Path) -> None:
-    ref = RNG.normal(0.0, 2.0, 1500).round(6)
-    cur = RNG.normal(0.4, 2.5, 1200).round(6)
+    g = np.random.default_rng(101)  # each test its own draws, whatever the order
+    ref = g.normal(0.0, 2.0, 1500).round(6)
+    cur = g.normal(0.4, 2.5, 1200).round(6)
     base, result, profile = profile_pair(
         tmp_path,
         {"x": ref},
@@ -68,9 +68,10 @@ def test_exact_samples_match_scipy_wasserstein_and_ks(tmp_path: Path) -> None:
 
 
 def test_sketched_samples_stay_close_to_scipy(tmp_path: Path) -> None:
+    g = np.random.default_rng(102)  # each test its own draws, whatever the order
     n = 40 * KLL_K  # far past the sketch's exact range
-    ref = RNG.normal(0.0, 1.0, n).round(5)
-    cur = RNG.normal(0.2, 1.0, n).round(5)
+    ref = g.normal(0.0, 1.0, n).round(5)
+    cur = g.normal(0.2, 1.0, n).round(5)
     base, result, profile = profile_pair(tmp_path, {"x": ref}, {"x": cur}, min_samples=10)
     assert not base.numeric["x"].exact
     expected = stats.wasserstein_distance(ref, cur) / np.std(ref)
@@ -83,8 +84,9 @@ def test_sketched_samples_stay_close_to_scipy(tmp_path: Path) -> None:
 
 
 def test_categorical_statistics_match_scipy(tmp_path: Path) -> None:
-    ref = RNG.choice(["a", "b", "c"], 3000, p=[0.5, 0.3, 0.2])
-    cur = RNG.choice(["a", "b", "c"], 2000, p=[0.3, 0.3, 0.4])
+    g = np.random.default_rng(103)  # each test its own draws, whatever the order
+    ref = g.choice(["a", "b", "c"], 3000, p=[0.5, 0.3, 0.2])
+    cur = g.choice(["a", "b", "c"], 2000, p=[0.3, 0.3, 0.4])
     base, result, profile = profile_pair(tmp_path, {"k": ref}, {"k": cur}, min_samples=10)
     r = np.array([np.sum(ref == v) for v in "abc"], dtype=float)
     c = np.array([np.sum(cur == v) for v in "abc"], dtype=float)
@@ -178,9 +180,10 @@ def test_per_feature_settings_override_and_disable(tmp_path: Path) -> None:
 
 
 def test_categories_past_the_baseline_cap_are_not_drift(tmp_path: Path) -> None:
+    g = np.random.default_rng(104)  # each test its own draws, whatever the order
     values = np.array([f"v{i}" for i in range(300)])
-    ref = RNG.choice(values, 20000)
-    cur = RNG.choice(values, 20000)
+    ref = g.choice(values, 20000)
+    cur = g.choice(values, 20000)
     base, result, _ = profile_pair(tmp_path, {"k": ref}, {"k": cur}, min_samples=10)
     assert OTHER in base.categorical["k"].counts
     assert not feature(result, "k").drifted
@@ -264,12 +267,13 @@ def test_reads_a_model_monitor_baseline_without_our_fields(tmp_path: Path) -> No
 
 
 def test_bad_rows_are_named_with_file_and_line_and_the_rest_is_computed(tmp_path: Path) -> None:
+    g = np.random.default_rng(105)  # each test its own draws, whatever the order
     ref = write_csv(
         tmp_path / "ref.csv",
-        {"a": RNG.normal(size=500).round(3), "b": RNG.normal(size=500).round(3)},
+        {"a": g.normal(size=500).round(3), "b": g.normal(size=500).round(3)},
     )
     base, _ = runner.compute_baseline(runner.sources_at(str(ref)))
-    lines = ["a,b"] + [f"{x:.3f},{y:.3f}" for x, y in RNG.normal(size=(300, 2))]
+    lines = ["a,b"] + [f"{x:.3f},{y:.3f}" for x, y in g.normal(size=(300, 2))]
     lines[10] = "abc,1.0"  # line 11
     lines[20] = "1.0"  # line 21: one column
     lines[30] = "1.0,2.0,3.0"  # line 31: three columns
@@ -290,10 +294,11 @@ def test_bad_rows_are_named_with_file_and_line_and_the_rest_is_computed(tmp_path
 
 
 def test_missing_and_extra_columns_and_unseen_categories(tmp_path: Path) -> None:
+    g = np.random.default_rng(106)  # each test its own draws, whatever the order
     _, result, _ = profile_pair(
         tmp_path,
-        {"a": RNG.normal(size=400).round(3), "k": RNG.choice(["x", "y"], 400)},
-        {"k": RNG.choice(["x", "y", "new"], 400), "extra": RNG.normal(size=400).round(3)},
+        {"a": g.normal(size=400).round(3), "k": g.choice(["x", "y"], 400)},
+        {"k": g.choice(["x", "y", "new"], 400), "extra": g.normal(size=400).round(3)},
         min_samples=10,
     )
     checks = {(v.feature_name, v.constraint_check_type) for v in result.violations}
@@ -304,8 +309,9 @@ def test_missing_and_extra_columns_and_unseen_categories(tmp_path: Path) -> None
 
 
 def test_completeness_below_the_baseline_is_a_violation(tmp_path: Path) -> None:
-    ref = RNG.normal(size=400).round(3)
-    cur = RNG.normal(size=400).round(3).astype(object)
+    g = np.random.default_rng(107)  # each test its own draws, whatever the order
+    ref = g.normal(size=400).round(3)
+    cur = g.normal(size=400).round(3).astype(object)
     cur[:100] = ""
     _, result, _ = profile_pair(
         tmp_path, {"a": ref, "b": ref}, {"a": cur, "b": ref}, min_samples=10
@@ -341,7 +347,8 @@ def test_missing_paths_and_bad_baselines_are_clear_errors(tmp_path: Path) -> Non
 
 
 def test_capture_json_lines_inputs_and_outputs(tmp_path: Path) -> None:
-    rows = RNG.normal(size=(600, 3)).round(4)
+    g = np.random.default_rng(108)  # each test its own draws, whatever the order
+    rows = g.normal(size=(600, 3)).round(4)
     ref = write_csv(tmp_path / "ref.csv", {f"_c{i}": rows[:, i] for i in range(3)}, header=False)
     base, _ = runner.compute_baseline(runner.sources_at(str(ref)))
     assert [f.name for f in base.features] == ["_c0", "_c1", "_c2"]
