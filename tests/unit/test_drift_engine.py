@@ -20,7 +20,6 @@ from pipelines.monitoring.profile import Profile
 from pipelines.monitoring.summaries import KLL_K, OTHER
 
 
-
 def write_csv(path: Path, columns: dict[str, np.ndarray], header: bool = True) -> Path:
     names = list(columns)
     rows = zip(*(columns[n] for n in names), strict=True)
