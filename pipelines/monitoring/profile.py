@@ -108,11 +108,14 @@ class Profile:
             values, bad = self._numbers(name, column, chunk)
             self.numeric[name].add(values, missing=missing, mismatched=bad)
         else:
-            present = column.drop_null()
+            present = pc.cast(column.drop_null(), pa.string())
             counts = pc.value_counts(pc.utf8_trim_whitespace(present)).to_pylist()
             self.categorical[name].add({c["values"]: c["counts"] for c in counts}, missing=missing)
 
     def _inferred(self, name: str, column: pa.Array) -> Kind:
+        if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+            self.kinds[name] = "numeric"
+            return "numeric"
         present = column.drop_null()
         if not len(present):
             return "numeric"

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
@@ -287,12 +288,39 @@ _CAPTURE = pa.schema(
 
 
 @dataclass
-class Decoded:
-    """One block of capture records: input and output bodies as text, per record line."""
+class Bodies:
+    """One payload (input or output) of a block's records: per record its line, content type
+    and body as text (base64 decoded)."""
 
-    inputs: list[tuple[int, str, str]]
-    """(line, content type, body)."""
-    outputs: list[tuple[int, str, str]]
+    lines: np.ndarray
+    types: list[str]
+    bodies: list[str]
+    json: np.ndarray
+    """Per record: the body is JSON (by its content type or its first character)."""
+
+    def select(self, keep: np.ndarray) -> Bodies:
+        index = np.flatnonzero(keep)
+        return Bodies(
+            self.lines[index],
+            [self.types[i] for i in index],
+            [self.bodies[i] for i in index],
+            self.json[index],
+        )
+
+    @classmethod
+    def of(cls, lines: list[int], types: list[str], bodies: list[str]) -> Bodies:
+        is_json = [_is_json(t, b) for t, b in zip(types, bodies, strict=True)]
+        return cls(np.array(lines, dtype=np.int64), types, bodies, np.array(is_json, dtype=bool))
+
+
+@dataclass
+class Decoded:
+    inputs: Bodies
+    outputs: Bodies
+
+
+def _empty() -> Bodies:
+    return Bodies.of([], [], [])
 
 
 def _text(payload: dict[str, Any] | None) -> tuple[str, str] | None:
@@ -305,9 +333,8 @@ def _text(payload: dict[str, Any] | None) -> tuple[str, str] | None:
 
 
 def decode_block(block: bytes, name: str, first_line: int, problems: Problems) -> Decoded:
-    """Capture records of one block of whole lines (pyarrow's JSON reader; line by line with
-    the standard library where that fails, to name the bad lines)."""
-    out = Decoded([], [])
+    """Capture records of one block of whole lines: pyarrow's JSON reader, the fields taken as
+    columns; line by line with the standard library where that fails, to name the bad lines."""
     try:
         table = pa_json.read_json(
             io.BytesIO(block),
@@ -315,12 +342,61 @@ def decode_block(block: bytes, name: str, first_line: int, problems: Problems) -
                 explicit_schema=_CAPTURE, unexpected_field_behavior="ignore"
             ),
         )
-        records: Iterable[tuple[int, Any]] = enumerate(
-            table.column("captureData").to_pylist(), start=first_line
-        )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        records = _records_one_by_one(block, name, first_line, problems)
-    for line, capture in records:
+        return _decode_one_by_one(block, name, first_line, problems)
+    capture = table.column("captureData").combine_chunks()
+    lines = _record_lines(block, first_line, len(capture))
+    missing = np.asarray(capture.is_null())
+    for line in lines[missing][:MAX_MESSAGES]:
+        problems.add("records", f"{name}:{int(line)}: no captureData in the record")
+    if missing.any() and missing.sum() > MAX_MESSAGES:
+        problems.counts["records"] += int(missing.sum()) - MAX_MESSAGES
+    return Decoded(
+        _payload_columns(capture, "endpointInput", lines),
+        _payload_columns(capture, "endpointOutput", lines),
+    )
+
+
+def _record_lines(block: bytes, first_line: int, records: int) -> np.ndarray:
+    """The line of each record (pyarrow skips blank lines; then count them out)."""
+    if block.count(b"\n") == records or block.rstrip(b"\n").count(b"\n") + 1 == records:
+        return np.arange(first_line, first_line + records, dtype=np.int64)
+    kept = [i for i, raw in enumerate(block.split(b"\n")) if raw.strip()]
+    return np.array(kept[:records], dtype=np.int64) + first_line
+
+
+def _payload_columns(capture: pa.StructArray, field: str, lines: np.ndarray) -> Bodies:
+    payload = pc.struct_field(capture, field)
+    data = pc.struct_field(payload, "data")
+    present = np.asarray(data.is_valid())
+    if not present.any():
+        return _empty()
+    index = np.flatnonzero(present)
+    taken = pa.array(index)
+    texts = data.take(taken)
+    content_types = pc.fill_null(pc.struct_field(payload, "observedContentType").take(taken), "")
+    encodings = pc.struct_field(payload, "encoding").take(taken)
+    base64_rows = np.flatnonzero(
+        np.asarray(pc.fill_null(pc.equal(pc.utf8_upper(encodings), "BASE64"), False))
+    )
+    bodies: list[str] = texts.to_pylist()
+    for i in base64_rows:
+        bodies[i] = base64.b64decode(bodies[i]).decode("utf-8", "replace")
+    if len(base64_rows):
+        texts = pa.array(bodies, pa.string())
+    is_json = pc.or_(
+        pc.match_substring(content_types, "json", ignore_case=True),
+        pc.match_substring_regex(texts, r"^\s*[\[{]"),
+    )
+    return Bodies(lines[index], content_types.to_pylist(), bodies, np.asarray(is_json))
+
+
+def _decode_one_by_one(block: bytes, name: str, first_line: int, problems: Problems) -> Decoded:
+    found: dict[str, tuple[list[int], list[str], list[str]]] = {
+        "in": ([], [], []),
+        "out": ([], [], []),
+    }
+    for line, capture in _records_one_by_one(block, name, first_line, problems):
         if not isinstance(capture, dict):
             problems.add("records", f"{name}:{line}: no captureData in the record")
             continue
@@ -330,11 +406,16 @@ def decode_block(block: bytes, name: str, first_line: int, problems: Problems) -
         except (ValueError, TypeError) as exc:
             problems.add("records", f"{name}:{line}: undecodable capture data ({exc})")
             continue
-        if request:
-            out.inputs.append((line, *request))
-        if response:
-            out.outputs.append((line, *response))
-    return out
+        for key, payload in (("in", request), ("out", response)):
+            if payload:
+                found[key][0].append(line)
+                found[key][1].append(payload[0])
+                found[key][2].append(payload[1])
+
+    def bodies(key: str) -> Bodies:
+        return Bodies.of(*found[key])
+
+    return Decoded(bodies("in"), bodies("out"))
 
 
 def _records_one_by_one(
@@ -378,23 +459,22 @@ def _capture_chunks(
     block: bytes, name: str, first_line: int, problems: Problems, inputs: list[str] | None
 ) -> Iterator[Chunk]:
     decoded = decode_block(block, name, first_line, problems)
-    if decoded.inputs:
+    if decoded.inputs.bodies:
         yield from _input_chunk(decoded.inputs, name, problems, inputs)
-    if decoded.outputs:
+    if decoded.outputs.bodies:
         chunk = _output_chunk(decoded.outputs, name, problems)
         if chunk is not None:
             yield chunk
 
 
 def _input_chunk(
-    records: list[tuple[int, str, str]], name: str, problems: Problems, names: list[str] | None
+    found: Bodies, name: str, problems: Problems, names: list[str] | None
 ) -> Iterator[Chunk]:
-    csv_rows = [(line, body) for line, kind, body in records if not _is_json(kind, body)]
-    json_rows = [(line, body) for line, kind, body in records if _is_json(kind, body)]
-    if csv_rows:
-        yield from _csv_records(csv_rows, name, problems, names)
-    if json_rows:
-        yield from _json_records(json_rows, name, problems, names)
+    is_json = found.json
+    if not is_json.all():
+        yield from _csv_records(found.select(~is_json), name, problems, names)
+    if is_json.any():
+        yield from _json_records(found.select(is_json), name, problems, names)
 
 
 def _is_json(content_type: str, body: str) -> bool:
@@ -402,12 +482,12 @@ def _is_json(content_type: str, body: str) -> bool:
 
 
 def _csv_records(
-    rows: list[tuple[int, str]], name: str, problems: Problems, names: list[str] | None
+    found: Bodies, name: str, problems: Problems, names: list[str] | None
 ) -> Iterator[Chunk]:
     """CSV bodies (one or more rows each), parsed together; row lines map to record lines."""
-    bodies = [body.strip("\n") for _, body in rows]
-    per_record = np.array([b.count("\n") + 1 for b in bodies], dtype=np.int64)
-    record_lines = np.repeat(np.array([line for line, _ in rows], dtype=np.int64), per_record)
+    bodies = [body.strip("\n") for body in found.bodies]
+    per_record = np.fromiter((b.count("\n") + 1 for b in bodies), np.int64, len(bodies))
+    record_lines = np.repeat(found.lines, per_record)
     text = ("\n".join(bodies) + "\n").encode()
     width = len(next(csv.reader([bodies[0].split("\n", 1)[0]]), []))
     layout = CsvLayout(names or [f"_c{i}" for i in range(width)], False)
@@ -431,13 +511,13 @@ def _record_message(message: str, name: str, record_lines: np.ndarray) -> str:
 
 
 def _json_records(
-    rows: list[tuple[int, str]], name: str, problems: Problems, names: list[str] | None
+    found: Bodies, name: str, problems: Problems, names: list[str] | None
 ) -> Iterator[Chunk]:
     """JSON bodies: ``[[…], …]``, ``[…]``, ``{"instances": …}`` or ``{"<feature>": value}``."""
     table: list[list[Any]] = []
     lines: list[int] = []
     width = len(names) if names else None
-    for line, body in rows:
+    for line, body in zip(found.lines.tolist(), found.bodies, strict=True):
         try:
             parsed = json.loads(body)
         except ValueError as exc:
@@ -478,14 +558,15 @@ def _json_rows(parsed: Any, names: list[str] | None) -> list[list[Any]]:
     return [[parsed]]
 
 
-def _output_chunk(
-    records: list[tuple[int, str, str]], name: str, problems: Problems
-) -> Chunk | None:
+def _output_chunk(found: Bodies, name: str, problems: Problems) -> Chunk | None:
     """Model outputs: JSON (a number, a list, or an object with one list such as
     ``{"probabilities": […]}``) or CSV (a row per line), one prediction row per input row."""
+    fast = _json_predictions(found, name)
+    if fast is not None:
+        return fast
     values: list[list[float]] = []
     lines: list[int] = []
-    for line, kind, body in records:
+    for line, kind, body in zip(found.lines.tolist(), found.types, found.bodies, strict=True):
         try:
             rows = _prediction_rows(kind, body)
         except ValueError as exc:
@@ -505,6 +586,33 @@ def _output_chunk(
         },
         np.array(lines, dtype=np.int64),
     )
+
+
+def _json_predictions(found: Bodies, name: str) -> Chunk | None:
+    """One prediction per row from JSON bodies in one pass of pyarrow's JSON reader (each body
+    wrapped as ``{"v": body}``): a number per record, a list of numbers, or an object with one
+    such list. ``None`` when the bodies are anything else (read one by one then)."""
+    if not found.json.all() or any("\n" in b for b in found.bodies):
+        return None
+    wrapped = "\n".join(['{"v":' + b + "}" for b in found.bodies]).encode()
+    try:
+        values = pa_json.read_json(io.BytesIO(wrapped)).column("v").combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
+        return None
+    if pa.types.is_struct(values.type):
+        lists = [f.name for f in values.type if pa.types.is_list(f.type)]
+        if len(lists) != 1 or values.type.num_fields != 1:
+            return None
+        values = pc.struct_field(values, lists[0])
+    lines = found.lines
+    if pa.types.is_list(values.type):
+        if values.null_count:
+            return None
+        lines = np.repeat(lines, np.asarray(pc.list_value_length(values)))
+        values = pc.list_flatten(values)
+    if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)):
+        return None
+    return Chunk(name, {PREDICTION: pc.cast(values, pa.float64())}, lines)
 
 
 def _prediction_rows(content_type: str, body: str) -> list[list[float]]:
