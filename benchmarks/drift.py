@@ -549,19 +549,44 @@ def capture_row(records: int, mine: Runs, stdlib: Runs) -> Row:
     )
 
 
+MAX_CAPTURE_GROWTH = 1.10
+"""Peak memory reading ten times the capture records: at most this much more (O(1) in rows)."""
+
+
+def capture_memory_row(records: int, small: Runs, large: Runs) -> Row:
+    ratio = large.peak() / small.peak()
+    mib_large, mib_small = large.peak() / 2**20, small.peak() / 2**20
+    passed = ratio <= MAX_CAPTURE_GROWTH and mib_large <= 1024
+    return Row(
+        "drift",
+        f"peak memory reading {records:,} capture records vs {records // 10:,} (memory is "
+        "O(features × sketch), not O(records): 10M records fit in 1 GiB)",
+        f"{mib_large:.0f} MiB",
+        f"{mib_small:.0f} MiB",
+        ratio=f"{ratio:.2f}",
+        passed=passed,
+        goal=f"≤ {MAX_CAPTURE_GROWTH:.2f} and ≤ 1024 MiB",
+        noise=f"{records:,}: {large.peak_range()}; {records // 10:,}: {small.peak_range()}",
+        values={"large_mib": large.peaks(), "small_mib": small.peaks()},
+    )
+
+
 def run(repeat: int, rows: int = ROWS) -> list[Row]:
     """``repeat`` rounds of ours and pandas + scipy (alternating which goes first), one
     Evidently run; then ``repeat`` rounds of the capture pair."""
     mine, pandas_runs = Runs("ours"), Runs("pandas + scipy")
     evidently_runs = Runs("Evidently DataDriftPreset")
     capture_mine, capture_base = Runs("ours"), Runs("stdlib")
+    capture_small = Runs("ours, a tenth")
     records = max(1000, rows // 2)
     with tempfile.TemporaryDirectory(prefix="bench-drift-") as tmp:
         reference, current = Path(tmp, "reference.csv"), Path(tmp, "current.csv")
         capture = Path(tmp, "capture.jsonl")
+        capture_tenth = Path(tmp, "capture-tenth.jsonl")
         write_csv(reference, rows, current=False)
         write_csv(current, rows, current=True)
         write_capture(capture, records)
+        write_capture(capture_tenth, records // 10)
         evidently_runs.add(spawn("evidently", reference, current))
         for i in range(repeat):
             pair = [(mine, "ours"), (pandas_runs, "pandas-scipy")]
@@ -571,8 +596,10 @@ def run(repeat: int, rows: int = ROWS) -> list[Row]:
             pair = [(capture_mine, "capture-ours"), (capture_base, "capture-stdlib")]
             for runs, mode in pair if i % 2 == 0 else pair[::-1]:
                 runs.add(spawn(mode, capture))
+            capture_small.add(spawn("capture-ours", capture_tenth))
     rows_out = drift_rows(rows, mine, evidently_runs, pandas_runs)
     rows_out.append(capture_row(records, capture_mine, capture_base))
+    rows_out.append(capture_memory_row(records, capture_small, capture_mine))
     return rows_out
 
 
