@@ -318,19 +318,7 @@ def _remote(
     with_data = {v: k for v, k in keys.items() if k}
     if not with_data:
         console.warn(f"{spec.endpoint_name}: no capture in {window.label()}; no job started")
-        return [
-            {
-                "variant": v,
-                "files": 0,
-                "features": [],
-                "drifted": [],
-                "samples": 0,
-                "baseline_samples": 0,
-                "verdict": "insufficient data",
-                "outputs": {},
-            }
-            for v in keys
-        ]
+        return [_without_data(v) for v in keys]
     publish = not spec.network_isolation
     with aws_call(f"write the job's inputs under {jobs.location}"):
         manifests = {
@@ -395,7 +383,24 @@ def _remote(
         }
         doc["job"] = name
         runs.append(doc)
-    return runs
+    return [r for v in keys for r in runs if r["variant"] == v] + [
+        _without_data(v) for v in keys if v not in with_data
+    ]
+
+
+def _without_data(variant: str) -> dict[str, Any]:
+    """A variant without capture in the window: no job ran for it, nothing was published."""
+    return {
+        "variant": variant,
+        "files": 0,
+        "features": [],
+        "drifted": [],
+        "samples": 0,
+        "baseline_samples": 0,
+        "verdict": "insufficient data",
+        "data_quality": {"violations": [], "problems": {}},
+        "outputs": {},
+    }
 
 
 def wait_for_job(ctx: Any, name: str, timeout: float, console: Console) -> dict[str, Any]:

@@ -342,3 +342,18 @@ def test_remote_runs_the_job_as_a_processing_job(
         Namespace=naming.DRIFT_NAMESPACE, MetricName=naming.DRIFT_METRIC
     )["Metrics"]
     assert metrics
+
+
+def test_remote_with_no_capture_starts_no_job_and_says_so(
+    monitored: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.cli import main
+
+    outputs = write_outputs(monitored, tmp_path)
+    target = ["--endpoint", "churn", "--stack", STACK, "--outputs", outputs]
+    code = main(["monitor", "run", *target, "--window", "15m", "--remote"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "insufficient data (0 rows" in captured.out
+    assert "no job started" in captured.err and "Traceback" not in captured.err
+    assert monitored.sm().list_processing_jobs()["ProcessingJobSummaries"] == []
