@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
+from botocore.exceptions import BotoCoreError, ClientError
 
 from pipelines.audit import split_s3_uri
 
@@ -665,5 +666,5 @@ def read(
                         names=names,
                         label=label,
                     )
-        except (SourceError, OSError, pa.ArrowInvalid) as exc:
-            problems.add("sources", f"{source.name}: {exc}")
+        except (SourceError, OSError, pa.ArrowInvalid, BotoCoreError, ClientError) as exc:
+            problems.add("sources", f"{source.name}: cannot read it ({exc})")

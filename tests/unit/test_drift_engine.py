@@ -393,3 +393,19 @@ def test_capture_json_lines_inputs_and_outputs(tmp_path: Path) -> None:
     with_outputs, _ = runner.compute_baseline(runner.sources_at(str(capture)))
     assert ("prediction", "output") in {(f.name, f.role) for f in with_outputs.features}
     assert with_outputs.numeric["prediction"].mean == pytest.approx(0.5)
+
+
+def test_an_s3_object_that_cannot_be_read_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    from botocore.exceptions import ClientError
+
+    from pipelines.monitoring.tables import Problems, read, s3_sources
+
+    class Refusing:
+        def get_object(self, Bucket: str, Key: str) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetObject")
+
+    problems = Problems()
+    chunks = list(read(s3_sources(Refusing(), "s3://b/", ["cap/x.jsonl"]), problems))
+    assert chunks == []
+    [message] = problems.messages["sources"]
+    assert message.startswith("s3://b/cap/x.jsonl: cannot read it (") and "AccessDenied" in message
