@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.audit import split_s3_uri
+from pipelines.errors import BadInput
 from pipelines.monitoring import baseline as baselines
 from pipelines.monitoring.baseline import Baseline
 from pipelines.monitoring.drift import DriftResult, Settings, compare
@@ -120,16 +121,23 @@ class Place:
         return f"{self.location.rstrip('/')}/{name}"
 
     def write(self, name: str, body: bytes, content_type: str = "application/json") -> str:
+        """Write one file; a failure names the place (AwsCallFailed, or BadInput locally)."""
         uri = self.uri(name)
         if uri.startswith("s3://"):
+            from pipelines.aws import aws_call
+
             bucket, key = split_s3_uri(uri)
-            self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
-        else:
-            path = Path(uri)
+            with aws_call(f"write {uri}"):
+                self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+            return uri
+        path = Path(uri)
+        tmp = path.with_name(f".{path.name}.partial")
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.partial")
             tmp.write_bytes(body)
             tmp.replace(path)  # readers never see half a file
+        except OSError as exc:
+            raise BadInput(f"cannot write {uri!r}: {exc.strerror or exc}") from None
         return uri
 
 

@@ -132,6 +132,10 @@ def test_bad_rows_and_an_empty_file_are_named_and_the_rest_is_computed(
             "--data: '{tmp}/nope.csv': no such file or directory",
         ),
         (
+            ["baseline", "--data", "{tmp}/ref.csv", "--out", "{tmp}/ref.csv/o"],
+            "cannot write '{tmp}/ref.csv/o/statistics.json'",
+        ),
+        (
             ["baseline", "--data", "{tmp}/empty.csv", "--out", "{tmp}/o"],
             "--data: no data to build a baseline from ({tmp}/empty.csv: the file is empty)",
         ),
