@@ -1,7 +1,7 @@
 """Metric alarms evaluated from metric data on the simulated clock, as CloudWatch does.
 
-At each period boundary ``T`` an alarm looks at its last ``EvaluationPeriods`` complete
-periods ``[T - N·period, T)``: each period's statistic (``Statistic`` or ``ExtendedStatistic``
+Every minute ``T`` (CloudWatch's default ``SlidingWindow``) an alarm looks at the
+``EvaluationPeriods`` periods ending at ``T``, ``[T - N·period, T)``: each period's statistic (``Statistic`` or ``ExtendedStatistic``
 pNN) is breaching or not against ``Threshold`` by ``ComparisonOperator``; a period without
 data counts per ``TreatMissingData`` (missing / ignore / breaching / notBreaching). ``M``
 breaching periods of ``N`` (``DatapointsToAlarm``, default N) → ALARM; otherwise OK when any
@@ -9,8 +9,11 @@ period counts; all missing → INSUFFICIENT_DATA (``ignore``: unchanged). State 
 written at ``T`` (simulated) with CloudWatch's reason text and reason data, so a rollout that
 asks "was this alarm in ALARM during the bake" gets the same answer at any clock speed.
 
-Only boundaries where the window's contents change are evaluated (a period with data
-entering or leaving it), so catching up over a long idle stretch costs nothing.
+For a one-minute period that is the aligned periods; a longer one slides by the minute, so a
+datum published late (a drift job's, timestamped at the end of the window it measured) still
+counts while it is within the last ``N·period``. Only minutes where the window's contents
+change are evaluated (data entering, moving between periods or leaving), so catching up over
+a long idle stretch costs nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud.clock import from_datetime, to_datetime
-from localcloud.metrics import MetricKey, TrafficMetrics
+from localcloud.metrics import MINUTE, MetricKey, TrafficMetrics
 
 COMPARE = {
     "GreaterThanOrEqualToThreshold": (lambda v, t: v >= t, "greater than or equal to"),
@@ -38,7 +41,7 @@ class Evaluated:
     until: float
     """Boundaries up to here are evaluated (simulated epoch)."""
     next_due: float = math.inf
-    """The next boundary at which the result can change without new data."""
+    """The next minute at which the result can change without new data."""
 
 
 @dataclass
@@ -61,7 +64,7 @@ class AlarmEvaluator:
                 seen = self.evaluated.get(alarm.alarm_arn)
                 if seen is None:
                     seen = self.evaluated[alarm.alarm_arn] = Evaluated(
-                        until=_boundary(_created(alarm), alarm.period)
+                        until=_boundary(_created(alarm), MINUTE)
                     )
                 if not (metrics.all_dirty or key in metrics.dirty or now >= seen.next_due):
                     continue
@@ -80,24 +83,42 @@ def _created(alarm: Any) -> float:
     return from_datetime(stamp) if not isinstance(stamp, str) else 0.0
 
 
-def _boundary(at: float, period: int) -> float:
+def _boundary(at: float, period: float) -> float:
     return math.floor(at / period) * period
 
 
-def period_values(
-    alarm: Any, cloudwatch: Any, metrics: TrafficMetrics, key: MetricKey
-) -> dict[float, float]:
-    """Period start → the alarm's statistic over the data in that period."""
+def minute_data(alarm: Any, cloudwatch: Any, key: MetricKey) -> dict[float, list[Any]]:
+    """Minute start → the alarm's metric data in that minute."""
     dims = key[4]
-    period = int(alarm.period)
     groups: dict[float, list[Any]] = {}
     for datum in cloudwatch.metric_data:
         if datum.namespace != alarm.namespace or datum.name != alarm.metric_name:
             continue
         if frozenset((d.name, d.value) for d in datum.dimensions) != dims:
             continue
-        groups.setdefault(_boundary(from_datetime(datum.timestamp), period), []).append(datum)
-    return {start: _statistic(alarm, data, metrics, key) for start, data in groups.items()}
+        groups.setdefault(_boundary(from_datetime(datum.timestamp), MINUTE), []).append(datum)
+    return groups
+
+
+def window_values(
+    alarm: Any,
+    by_minute: dict[float, list[Any]],
+    metrics: TrafficMetrics,
+    key: MetricKey,
+    at: float,
+) -> dict[float, float]:
+    """Start of each of the ``N`` periods ending at ``at`` → the statistic of its data."""
+    period = int(alarm.period)
+    values: dict[float, float] = {}
+    for start in _window(at, period, int(alarm.evaluation_periods)):
+        data = [d for m, group in by_minute.items() if start <= m < start + period for d in group]
+        if data:
+            values[start] = _statistic(alarm, data, metrics, key)
+    return values
+
+
+def _window(at: float, period: int, n: int) -> list[float]:
+    return [at - (n - i) * period for i in range(n)]
 
 
 def _statistic(alarm: Any, data: list[Any], metrics: TrafficMetrics, key: MetricKey) -> float:
@@ -144,21 +165,20 @@ def evaluate(
 ) -> None:
     period = int(alarm.period)
     n = int(alarm.evaluation_periods)
-    values = period_values(alarm, cloudwatch, metrics, key)
-    first = seen.until + period
-    candidates = {first}
-    for start in values:
-        candidates.update((start + period, start + (n + 1) * period))
+    by_minute = minute_data(alarm, cloudwatch, key)
+    candidates = {seen.until + MINUTE}
+    for minute in by_minute:  # it enters, moves from period to period, and leaves the window
+        candidates.update(minute + MINUTE + k * period for k in range(n + 1))
     due = sorted(t for t in candidates if t > seen.until)
     for at in due:
         if at > now:
             break
-        decide(alarm, values, at)
+        decide(alarm, window_values(alarm, by_minute, metrics, key, at), at)
         seen.until = at
     later = [t for t in due if t > now]
     seen.next_due = later[0] if later else math.inf
-    if seen.until < _boundary(now, period):
-        seen.until = _boundary(now, period)
+    if seen.until < _boundary(now, MINUTE):
+        seen.until = _boundary(now, MINUTE)
 
 
 def decide(alarm: Any, values: dict[float, float], at: float) -> None:
@@ -168,7 +188,7 @@ def decide(alarm: Any, values: dict[float, float], at: float) -> None:
     treat = alarm.treat_missing_data or "missing"
     compare, words = COMPARE[alarm.comparison_operator]
     threshold = float(alarm.threshold)
-    window = [at - (n - i) * period for i in range(n)]
+    window = _window(at, period, n)
     present = [(start, values[start]) for start in window if start in values]
     breaching = sum(1 for _, v in present if compare(v, threshold))
     missing = n - len(present)

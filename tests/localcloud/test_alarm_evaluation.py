@@ -95,3 +95,42 @@ def test_comparison_operators(operator: str, value: float, expected: str) -> Non
     a = alarm(evaluation_periods=1, comparison_operator=operator)
     decide(a, {at(0): value}, at(1))
     assert a.state_value == expected
+
+
+def test_an_hourly_alarm_slides_by_the_minute_and_counts_a_datum_published_late() -> None:
+    """CloudWatch's default SlidingWindow: a drift job's datum, timestamped at the end of the
+    window it measured and published after the aligned hour it falls in was judged, still puts
+    the alarm into ALARM while it is within the last period; it leaves an hour later."""
+    from localcloud.alarm_evaluation import Evaluated, evaluate
+    from localcloud.metrics import MetricKey, TrafficMetrics
+
+    hourly = alarm(
+        period=3600,
+        evaluation_periods=1,
+        statistic="Maximum",
+        treat_missing_data="notBreaching",
+        namespace="MLOps/ModelMonitoring",
+        metric_name="DriftedFeatures",
+        dimensions=[],
+    )
+    cloudwatch = SimpleNamespace(metric_data=[])
+    key: MetricKey = ("a", "r", "MLOps/ModelMonitoring", "DriftedFeatures", frozenset())
+    seen = Evaluated(until=T0)
+    metrics = TrafficMetrics()
+    evaluate(hourly, cloudwatch, metrics, key, seen, T0 + 4200)  # nothing yet: OK
+    assert hourly.state_value == "OK"
+    datum = SimpleNamespace(
+        namespace="MLOps/ModelMonitoring",
+        name="DriftedFeatures",
+        dimensions=[],
+        timestamp=to_datetime(T0 + 1199),  # 20 minutes into the hour, published 50 minutes later
+        value=2.0,
+    )
+    cloudwatch.metric_data.append(datum)
+    evaluate(hourly, cloudwatch, metrics, key, seen, T0 + 4260)
+    assert hourly.state_value == "ALARM"
+    assert from_datetime(hourly.state_updated_timestamp) == T0 + 4260
+    assert hourly.state_reason.startswith("Threshold Crossed: 1 datapoint [2 (")
+    evaluate(hourly, cloudwatch, metrics, key, seen, T0 + 1199 + 3600 + 120)
+    assert hourly.state_value == "OK"  # an hour after the datum it has slid out of the window
+    assert from_datetime(hourly.state_updated_timestamp) == T0 + 1140 + 3600 + 60
