@@ -1,9 +1,15 @@
 """The audit trail: one immutable S3 object per mutating action.
 
-Each record is its own object under ``StackOutputs.audit_s3_uri`` with a key that
-sorts by time and cannot collide (``<UTC timestamp>-<random>.json``), written with
-``IfNoneMatch="*"`` so nothing is ever overwritten (the bucket is versioned too).
-Failed, rolled-back and timed-out actions are recorded like successful ones.
+Each record is its own object under ``StackOutputs.audit_s3_uri``, written with
+``IfNoneMatch="*"`` so nothing is ever overwritten (the bucket is versioned too). Failed,
+rolled-back and timed-out actions are recorded like successful ones.
+
+The records form a hash chain: record ``n`` is ``seq-<n, 12 digits>.json``, holds the SHA-256
+``digest`` of its own content and the ``previous`` record's digest. Two writers that race for
+the same number cannot both win (``IfNoneMatch``): the loser reads the new head and takes the
+next one. ``verify`` walks the chain and reports the first record that was altered, removed
+or inserted. (Records written before the chain, ``<UTC timestamp>-<random>.json``, sort first
+and are listed, not verified.)
 
 Under S3 Object Lock (prod; ``StackOutputs.audit_lock``) each record is also written with
 its own lock mode and retain-until date, so S3 refuses the write outright if the bucket is
@@ -15,9 +21,9 @@ bucket before any action runs.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -57,9 +63,46 @@ class AuditRecord:
     inputs: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     id: str = ""
+    sequence: int | None = None
+    """Its place in the hash chain (1 = the first chained record); None before the chain."""
+    previous: str | None = None
+    """The previous record's digest (None for the first)."""
+    digest: str | None = None
+    """SHA-256 of this record's content without this field (``content_digest``)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+SEQUENCE_PREFIX = "seq-"
+"""Chained records' ids: ``seq-000000000001``; they sort after the older timestamped ids."""
+MAX_APPEND_ATTEMPTS = 20
+
+
+def content_digest(doc: dict[str, Any]) -> str:
+    """SHA-256 of a record's canonical JSON without its own ``digest``."""
+    content = {k: v for k, v in doc.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def sequence_id(sequence: int) -> str:
+    return f"{SEQUENCE_PREFIX}{sequence:012d}"
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What ``AuditTrail.verify`` found."""
+
+    records: int
+    """Chained records checked."""
+    unchained: int
+    """Records from before the chain (listed, not verifiable)."""
+    problem: str | None = None
+    """The first break, naming the record; None when the chain holds."""
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
 
 
 def caller_identity(sts: STSClient | None) -> str:
@@ -86,6 +129,14 @@ class AuditLock:
     mode: str
     """``COMPLIANCE`` or ``GOVERNANCE``."""
     retention_days: int
+
+
+def _lost_race(exc: ClientError) -> bool:
+    """PutObject with IfNoneMatch refused because the key exists (412 PreconditionFailed, or
+    409 ConditionalRequestConflict while another write of it is in flight)."""
+    code = exc.response.get("Error", {}).get("Code")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412)
 
 
 def _unreadable(promised: str, exc: Exception) -> AuditWriteFailed:
@@ -150,35 +201,59 @@ class AuditTrail:
         inputs: dict[str, Any] | None = None,
         **details: Any,
     ) -> AuditRecord:
-        now = datetime.now(UTC)
-        record_id = f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{uuid.uuid4().hex[:12]}"
-        record = AuditRecord(
-            id=record_id,
-            action=action,
-            outcome=outcome,
-            who=self.who,
-            when=now.isoformat(),
-            stack=self.stack,
-            git_commit=self._commit,
-            inputs=dict(inputs or {}),
-            details=details,
+        failure = (
+            f"{action} ended {outcome!r} but its audit record could not be written to "
+            f"s3://{self.bucket}/{self.prefix}"
         )
-        body = json.dumps(record.to_json(), sort_keys=True, default=str).encode()
-        try:
-            self._s3.put_object(
-                Bucket=self.bucket,
-                Key=f"{self.prefix}{record_id}.json",
-                Body=body,
-                ContentType="application/json",
-                IfNoneMatch="*",
-                **self._lock_arguments(now),
+        for _ in range(MAX_APPEND_ATTEMPTS):
+            try:
+                head = self._head()
+            except (ClientError, BotoCoreError, ValueError) as exc:
+                raise AuditWriteFailed(
+                    f"{failure}: the chain's head cannot be read ({exc})"
+                ) from exc
+            now = datetime.now(UTC)
+            sequence = (head.sequence or 0) + 1 if head is not None else 1
+            record = AuditRecord(
+                id=sequence_id(sequence),
+                action=action,
+                outcome=outcome,
+                who=self.who,
+                when=now.isoformat(),
+                stack=self.stack,
+                git_commit=self._commit,
+                inputs=dict(inputs or {}),
+                details=details,
+                sequence=sequence,
+                previous=head.digest if head is not None else None,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise AuditWriteFailed(
-                f"{action} ended {outcome!r} but its audit record could not be written to "
-                f"s3://{self.bucket}/{self.prefix}: {describe_failure('PutObject', exc)}"
-            ) from exc
-        return record
+            doc = json.loads(json.dumps(record.to_json(), default=str))
+            doc["digest"] = content_digest(doc)
+            body = json.dumps(doc, sort_keys=True).encode()
+            try:
+                self._s3.put_object(
+                    Bucket=self.bucket,
+                    Key=f"{self.prefix}{record.id}.json",
+                    Body=body,
+                    ContentType="application/json",
+                    IfNoneMatch="*",
+                    **self._lock_arguments(now),
+                )
+            except ClientError as exc:
+                if _lost_race(exc):
+                    continue  # another writer took this number: chain after theirs
+                raise AuditWriteFailed(f"{failure}: {describe_failure('PutObject', exc)}") from exc
+            except BotoCoreError as exc:
+                raise AuditWriteFailed(f"{failure}: {describe_failure('PutObject', exc)}") from exc
+            return AuditRecord(**doc)
+        raise AuditWriteFailed(
+            f"{failure}: {MAX_APPEND_ATTEMPTS} other writers took the next place in the chain"
+        )
+
+    def _head(self) -> AuditRecord | None:
+        """The newest chained record (None before the first)."""
+        keys = [k for k in self._keys() if k[len(self.prefix) :].startswith(SEQUENCE_PREFIX)]
+        return self._read(keys[-1]) if keys else None
 
     def _keys(self) -> list[str]:
         """Record keys, oldest first (keys start with the UTC time of the record)."""
@@ -197,6 +272,48 @@ class AuditTrail:
     def records(self) -> list[AuditRecord]:
         """Every record of this stack, oldest first."""
         return [self._read(key) for key in self._keys()]
+
+    def verify(self) -> ChainCheck:
+        """Walk the chain oldest first: each record's digest of its own content, its number in
+        sequence, and its link to the one before. The first break is named."""
+        keys = self._keys()
+        chained = [k for k in keys if k[len(self.prefix) :].startswith(SEQUENCE_PREFIX)]
+        unchained = len(keys) - len(chained)
+        previous: str | None = None
+        for expected, key in enumerate(chained, start=1):
+            name = f"s3://{self.bucket}/{key}"
+            try:
+                doc = json.loads(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+            except ValueError:
+                return ChainCheck(expected - 1, unchained, f"{name} is not a JSON record: altered")
+            if not isinstance(doc, dict):
+                return ChainCheck(expected - 1, unchained, f"{name} is not a record: altered")
+            what = f"{name} ({doc.get('action')}, {doc.get('when')})"
+            if (
+                key != f"{self.prefix}{sequence_id(expected)}.json"
+                or doc.get("sequence") != expected
+            ):
+                return ChainCheck(
+                    expected - 1,
+                    unchained,
+                    f"{what}: expected record {expected} of the chain here; a record was "
+                    "removed or inserted before it",
+                )
+            if doc.get("digest") != content_digest(doc):
+                return ChainCheck(
+                    expected - 1,
+                    unchained,
+                    f"{what}: its content does not match its digest: altered",
+                )
+            if doc.get("previous") != previous:
+                return ChainCheck(
+                    expected - 1,
+                    unchained,
+                    f"{what}: it does not link to record {expected - 1}'s digest: "
+                    "the record before it was altered or replaced",
+                )
+            previous = doc["digest"]
+        return ChainCheck(len(chained), unchained)
 
     def newest_first(self) -> Iterator[AuditRecord]:
         """Records newest first, each fetched only when the caller gets that far."""
