@@ -28,7 +28,8 @@ COMMANDS: dict[str, str] = {
     "promote": "Copy an approved model package into the next environment's registry.",
     "status": "Show every endpoint: live config, model package, last rollout outcome.",
     "teardown": "Delete what the pipeline created in an environment (tagged resources).",
-    "audit": "List the environment's audit trail.",
+    "audit": "List the environment's audit trail, or verify its hash chain.",
+    "lineage": "Datasets → training job → model package → endpoints, in either direction.",
     "monitor": "Drift monitoring: baselines, drift runs of captured traffic, a report.",
 }
 
