@@ -246,12 +246,26 @@ class Demo:
 
     def report(self, ctx: Any) -> dict[str, Any]:
         audit = [r.to_json() for r in ctx.audit.records()] if ctx is not None else []
-        return {
+        out: dict[str, Any] = {
             "stack": DEMO_STACK,
             "ok": all(s.ok for s in self.steps),
             "steps": [s.to_json() for s in self.steps],
             "audit": audit,
         }
+        if ctx is not None and audit:
+            from pipelines import provenance
+
+            check = ctx.audit.verify()
+            out["audit_chain"] = {
+                "ok": check.ok,
+                "records": check.records,
+                "problem": check.problem,
+            }
+            lineage = provenance.for_endpoint(ctx, ENDPOINT)
+            out["lineage"] = lineage.to_json()
+            out["lineage_text"] = provenance.text(lineage)
+            out["ok"] = out["ok"] and check.ok
+        return out
 
 
 DRIFT_ROWS = 500
@@ -391,6 +405,15 @@ def human_report(payload: dict[str, Any]) -> str:
         f"audit trail: {len(payload['audit'])} records "
         f"({', '.join(r['action'] + ':' + r['outcome'] for r in payload['audit'])})"
     )
+    chain = payload.get("audit_chain")
+    if chain:
+        lines.append(
+            f"audit chain: {chain['records']} records, intact"
+            if chain["ok"]
+            else f"audit chain BROKEN: {chain['problem']}"
+        )
+    if payload.get("lineage_text"):
+        lines.append(payload["lineage_text"])
     lines.append("all steps as expected" if payload["ok"] else "SOME STEPS DID NOT GO AS EXPECTED")
     return "\n".join(lines)
 

@@ -67,4 +67,17 @@ def test_demo_deploys_a_canary_and_rolls_one_back(tmp_path: Path) -> None:
     assert audit.count(("train", "succeeded")) == 3 and audit.count(("register", "succeeded")) == 3
     assert [o for a, o in audit if a == "deploy"] == ["succeeded", "succeeded", "rolled_back"]
     assert audit.count(("monitor", "succeeded")) == 1
+    assert report["audit_chain"] == {"ok": True, "records": len(audit), "problem": None}
+    # lineage of the endpoint: v2 live (the v3 rollout rolled back), v1 before it, each with
+    # its training data and approval
+    lineage = report["lineage"]
+    assert [s["config"] for s in lineage["served"]] == [
+        report["steps"][3]["config"],
+        deployed["config"],
+    ]
+    assert lineage["served"][-1]["until"] is None
+    assert [p["version"] for p in lineage["packages"]] == [2, 1]
+    assert all(p["datasets"]["train"].startswith("sha256:") for p in lineage["packages"])
+    assert all(p["history"][0]["action"] == "register" for p in lineage["packages"])
+    assert [r["config"] for r in lineage["rolled_back"]] == [rolled_back["config"]]
     assert (tmp_path / ".mlops" / "local" / "outputs-local.json").exists()
