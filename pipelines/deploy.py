@@ -64,6 +64,8 @@ class EndpointState:
     model_name: str | None
     package_arn: str | None
     tags: dict[str, str] = field(default_factory=dict)
+    variants: list[str] = field(default_factory=list)
+    """Every production variant DescribeEndpoint lists (A/B or shadow tests have several)."""
 
 
 @dataclass
@@ -138,6 +140,7 @@ def read_endpoint(ctx: Context, name: str) -> EndpointState | None:
     return EndpointState(
         name=name,
         arn=d["EndpointArn"],
+        variants=[str(v["VariantName"]) for v in d.get("ProductionVariants") or []],
         status=d["EndpointStatus"],
         config_name=config,
         variant_name=variant,

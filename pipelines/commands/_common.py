@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,27 @@ def aws_region(text: str) -> str:
     if problem is not None:
         raise argparse.ArgumentTypeError(problem)
     return text
+
+
+def region_of(flag: str | None, outputs: Any = None) -> str:
+    """``--region``, else the stack's (``outputs``), else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``
+    (checked like the flag); a clear error when none is given."""
+    from pipelines.errors import BadInput
+
+    if flag:
+        return flag
+    if outputs is not None:
+        return str(outputs.region)
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        region = os.environ.get(variable)
+        if region:
+            from components.regions import region_problem
+
+            problem = region_problem(region)
+            if problem is not None:
+                raise BadInput(f"{variable}: {problem}")
+            return region
+    raise BadInput("--region is required (or --stack, or AWS_REGION in the environment)")
 
 
 def add_stack(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

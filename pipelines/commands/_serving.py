@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
-from pipelines.commands._common import add_outputs_source, add_stack, aws_region
+from pipelines.commands._common import add_outputs_source, add_stack, aws_region, region_of
 
 
 def add_target(parser: argparse.ArgumentParser) -> None:
@@ -30,28 +29,15 @@ def target(args: argparse.Namespace) -> tuple[str, Any, Any]:
     """(SageMaker endpoint name, sagemaker-runtime client, the cloud's clock)."""
     from pipelines.aws import Aws, endpoint_url
     from pipelines.clock import clock_for
-    from pipelines.errors import BadInput
 
-    name, region = str(args.endpoint), args.region
+    name, outputs = str(args.endpoint), None
     if args.stack or args.outputs:
         from pipelines.outputs import load_outputs
 
         outputs = load_outputs(args.stack, args.outputs)
-        region = region or outputs.region
         known = {spec.name: spec.endpoint_name for spec in outputs.endpoints}
         name = known.get(name, name)
-    if not region:
-        for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-            region = os.environ.get(variable)
-            if region:
-                from components.regions import region_problem
-
-                problem = region_problem(region)
-                if problem is not None:
-                    raise BadInput(f"{variable}: {problem}")
-                break
-    if not region:
-        raise BadInput("--region is required (or --stack, or AWS_REGION in the environment)")
+    region = region_of(args.region, outputs)
     endpoint = endpoint_url()
     return (
         name,

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any
 
 from pipelines.commands._common import add_json, add_outputs_source, add_stack, aws_region
-from pipelines.console import Console, Event
+from pipelines.console import Console
 
 HELP = "Drift monitoring: baselines, drift runs, a report."
 
@@ -116,10 +115,3 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.monitor_command == "baseline":
         return cli.baseline(args, console)
     return cli.drift(args, console)
-
-
-def progress(console: Console) -> Any:
-    def emit(message: str) -> None:
-        console.progress(Event("monitor", message))
-
-    return emit

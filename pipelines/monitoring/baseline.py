@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.monitoring.profile import Feature, Kind, Profile, counts_in, role_of
-from pipelines.monitoring.summaries import KLL_K, OTHER, NumericSummary
+from pipelines.monitoring.profile import Feature, Kind, Profile, role_of
+from pipelines.monitoring.summaries import KLL_K, OTHER, NumericSummary, bin_counts
 
 FORMAT_VERSION = 0.0
 BUCKETS = 10
@@ -98,7 +98,7 @@ def numeric_baseline(s: NumericSummary) -> NumericBaseline:
         values=values,
         weights=weights,
         edges=edges,
-        counts=counts_in(edges, values, weights) if values.size else np.zeros(len(edges) + 1),
+        counts=bin_counts(values, edges, weights),
         mismatched=s.mismatched,
     )
 
@@ -313,6 +313,6 @@ def _read_numeric(s: Any, extras: dict[str, Any], where: str) -> NumericBaseline
         values=values,
         weights=weights,
         edges=edges,
-        counts=counts_in(edges, values, weights) if values.size else np.zeros(len(edges) + 1),
+        counts=bin_counts(values, edges, weights),
         mismatched=int(extras.get("mismatched") or 0),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +27,14 @@ def _s3(args: argparse.Namespace, *locations: str | None) -> Any:
     if not any(loc and loc.startswith("s3://") for loc in locations):
         return None
     from pipelines.aws import Aws, endpoint_url
+    from pipelines.commands._common import region_of
 
-    region = args.region
-    if region is None and (args.stack or args.outputs):
+    outputs = None
+    if args.region is None and (args.stack or args.outputs):
         from pipelines.outputs import load_outputs
 
-        region = load_outputs(args.stack, args.outputs).region
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if not region:
-        raise BadInput("S3 locations need --region (or --stack, or AWS_REGION)")
+        outputs = load_outputs(args.stack, args.outputs)
+    region = region_of(args.region, outputs)
     return Aws(region=region, endpoint=endpoint_url()).s3
 
 

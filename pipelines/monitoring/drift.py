@@ -19,7 +19,7 @@ from scipy.spatial import distance
 from components.config import METHOD_KIND, P_VALUE_METHODS, DriftMethod, drift_method, is_drifted
 from pipelines.monitoring.baseline import Baseline, CategoricalBaseline, NumericBaseline
 from pipelines.monitoring.profile import Kind, Profile
-from pipelines.monitoring.summaries import OTHER, CategoricalSummary, NumericSummary
+from pipelines.monitoring.summaries import OTHER, CategoricalSummary, NumericSummary, bin_counts
 
 EPSILON = 1e-4
 """Replaces empty bins' shares in PSI and Jensen-Shannon (Evidently's ``feel_zeroes``)."""
@@ -213,11 +213,7 @@ def psi(ref: NumericBaseline, cur: NumericSummary) -> float:
         current: np.ndarray = cur.bin_counts.astype(np.float64)
     else:
         values, weights = cur.weighted_sample()
-        current = np.bincount(
-            np.searchsorted(ref.edges, values, side="right"),
-            weights=weights,
-            minlength=len(ref.edges) + 1,
-        )
+        current = bin_counts(values, ref.edges, weights)
     p = _shares(ref.counts)
     q = _shares(current)
     return float(np.sum((q - p) * np.log(q / p)))

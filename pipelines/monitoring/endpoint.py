@@ -74,17 +74,6 @@ def capture_keys(
     return sorted(keys)
 
 
-def live_variants(sagemaker: Any, endpoint: str, default: str) -> list[str]:
-    from pipelines.aws import aws_lookup
-
-    described = aws_lookup(
-        f"DescribeEndpoint {endpoint}", sagemaker.describe_endpoint, EndpointName=endpoint
-    )
-    if not described:
-        return [default]
-    return [str(v["VariantName"]) for v in described.get("ProductionVariants", [])] or [default]
-
-
 def package_baseline_uri(sagemaker: Any, package_arn: str) -> str | None:
     """The model package's ``DriftCheckBaselines.ModelDataQuality.Statistics`` S3 URI."""
     with aws_call(f"DescribeModelPackage {package_arn}"):

@@ -90,7 +90,7 @@ def monitor_endpoint(ctx: Any, name: str, options: RunOptions, console: Console)
     except SourceError as exc:
         raise BadInput(str(exc)) from None
     settings = Settings.from_spec(mon)
-    variants = ep.live_variants(ctx.aws.sagemaker, spec.endpoint_name, spec.variant_name)
+    variants = (state.variants if state else None) or [spec.variant_name]
     keys = {
         v: ep.capture_keys(ctx.aws.s3, mon.capture_s3_uri, spec.endpoint_name, v, window)
         for v in variants

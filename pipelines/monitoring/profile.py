@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.monitoring.summaries import CategoricalSummary, NumericSummary, bin_counts
+from pipelines.monitoring.summaries import CategoricalSummary, NumericSummary
 from pipelines.monitoring.tables import PREDICTION, Chunk, Problems
 
 Kind = Literal["numeric", "categorical"]
@@ -148,12 +148,3 @@ class Profile:
                 bad,
             )
         return numbers[ok], bad
-
-
-def counts_in(edges: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted counts of a sample in the bins of ``summaries.bin_counts``."""
-    index = np.searchsorted(edges, values, side="right")
-    return np.bincount(index, weights=weights, minlength=len(edges) + 1)
-
-
-__all__ = ["Feature", "Kind", "Profile", "bin_counts", "counts_in"]

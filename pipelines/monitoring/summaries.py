@@ -85,11 +85,14 @@ class NumericSummary:
         return sorted(set(float(q) for q in self.sketch.get_quantiles(ranks)))
 
 
-def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts in ``len(edges) + 1`` bins: below the first edge, each [e_i, e_i+1), at or above the
-    last (so values beyond the baseline's range are counted, not dropped)."""
+def bin_counts(
+    values: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """(Weighted) counts in ``len(edges) + 1`` bins: below the first edge, each [e_i, e_i+1),
+    at or above the last (so values beyond the baseline's range are counted, not dropped)."""
     index = np.searchsorted(edges, values, side="right")
-    return np.bincount(index, minlength=len(edges) + 1).astype(np.int64)
+    counts = np.bincount(index, weights=weights, minlength=len(edges) + 1)
+    return counts if weights is not None else counts.astype(np.int64)
 
 
 @dataclass

@@ -108,6 +108,14 @@ def send(stack: Any, lines: list[str], per_request: int = 20) -> None:
     stack.cloud.clock.sleep(120)  # capture batches are written once a minute old
 
 
+def monitor_run(
+    capsys: pytest.CaptureFixture[str], stack: Any, tmp_path: Path, *flags: str
+) -> tuple[int, Any]:
+    """`mlops monitor run --endpoint churn` on the stack's outputs, with ``flags``."""
+    target = ["--endpoint", "churn", "--stack", STACK, "--outputs", write_outputs(stack, tmp_path)]
+    return mlops(capsys, "monitor", "run", *target, *flags)
+
+
 def alarm_states(stack: Any) -> list[str]:
     """Every state the drift alarm went into, oldest first (DescribeAlarmHistory)."""
     history = stack.client("cloudwatch").describe_alarm_history(
@@ -131,18 +139,11 @@ def test_shifted_traffic_is_named_published_and_alarms(
     monitored: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     send(monitored, rows(400, 1.0, 2))
-    outputs = write_outputs(monitored, tmp_path)
     report = tmp_path / "report.html"
-    code, out = mlops(
+    code, out = monitor_run(
         capsys,
-        "monitor",
-        "run",
-        "--endpoint",
-        "churn",
-        "--stack",
-        STACK,
-        "--outputs",
-        outputs,
+        monitored,
+        tmp_path,
         "--window",
         "1h",
         "--report",
@@ -200,15 +201,13 @@ def test_shifted_traffic_is_named_published_and_alarms(
 def test_unshifted_traffic_and_too_little_traffic_never_alarm(
     monitored: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    outputs = write_outputs(monitored, tmp_path)
-    common = ["--endpoint", "churn", "--stack", STACK, "--outputs", outputs, "--json"]
     send(monitored, rows(20, 3.0, 3))
-    code, out = mlops(capsys, "monitor", "run", *common)
+    code, out = monitor_run(capsys, monitored, tmp_path, "--json")
     assert code == 0
     assert out["verdict"] == "insufficient data" and out["drifted"] == []
     monitored.cloud.clock.sleep(3700)
     send(monitored, rows(300, 0.0, 4))
-    code, out = mlops(capsys, "monitor", "run", *common)
+    code, out = monitor_run(capsys, monitored, tmp_path, "--json")
     assert code == 0 and out["verdict"] == "no drift", out
     monitored.cloud.clock.sleep(3600)
     assert "ALARM" not in alarm_states(monitored)
@@ -217,21 +216,7 @@ def test_unshifted_traffic_and_too_little_traffic_never_alarm(
 def test_no_capture_in_the_window_is_reported_not_failed(
     monitored: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    outputs = write_outputs(monitored, tmp_path)
-    code, out = mlops(
-        capsys,
-        "monitor",
-        "run",
-        "--endpoint",
-        "churn",
-        "--stack",
-        STACK,
-        "--outputs",
-        outputs,
-        "--window",
-        "15m",
-        "--json",
-    )
+    code, out = monitor_run(capsys, monitored, tmp_path, "--window", "15m", "--json")
     assert code == 0
     assert out["verdict"] == "insufficient data" and out["variants"][0]["files"] == 0
     assert out["samples"] == 0 and out["drifted"] == []
@@ -300,17 +285,10 @@ def test_remote_runs_the_job_as_a_processing_job(
     monitored: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     send(monitored, rows(300, 1.0, 7))
-    outputs = write_outputs(monitored, tmp_path)
-    code, out = mlops(
+    code, out = monitor_run(
         capsys,
-        "monitor",
-        "run",
-        "--endpoint",
-        "churn",
-        "--stack",
-        STACK,
-        "--outputs",
-        outputs,
+        monitored,
+        tmp_path,
         "--remote",
         "--wait",
         "1d",  # the job's real seconds are many simulated ones at the tests' clock speed
