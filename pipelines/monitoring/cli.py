@@ -15,7 +15,9 @@ from pipelines.monitoring.schema import SchemaError, read_schema
 from pipelines.monitoring.tables import Problems, SourceError
 
 
-def _emit(console: Console) -> Any:
+def emitter(console: Console) -> Any:
+    """A ``Progress`` callback that shows each message as a monitor event."""
+
     def progress(message: str) -> None:
         console.progress(Event("monitor", message))
 
@@ -57,7 +59,7 @@ def baseline(args: argparse.Namespace, console: Console) -> int:
     s3 = _s3(args, args.data, args.out)
     try:
         sources = runner.sources_at(args.data, s3)
-        base, problems = runner.compute_baseline(sources, schema, _emit(console))
+        base, problems = runner.compute_baseline(sources, schema, emitter(console))
     except SourceError as exc:
         raise BadInput(f"--data: {exc}") from None
     written = runner.write_baseline(base, runner.Place(args.out, s3))
@@ -127,7 +129,7 @@ def drift(args: argparse.Namespace, console: Console) -> int:
         sources = runner.sources_at(args.data, s3)
     except SourceError as exc:
         raise BadInput(str(exc)) from None
-    result, profile = runner.run_drift(base, sources, Settings(), progress=_emit(console))
+    result, profile = runner.run_drift(base, sources, Settings(), progress=emitter(console))
     if args.report:
         from pipelines.monitoring.report import write_report
 

@@ -13,6 +13,7 @@ from pipelines.audit import split_s3_uri
 from pipelines.console import Console, Event
 from pipelines.errors import BadInput, MlopsError, WaitTimedOut
 from pipelines.monitoring import endpoint as ep
+from pipelines.monitoring.cli import emitter, human_lines
 from pipelines.monitoring.drift import FeatureSetting, Settings
 from pipelines.monitoring.runner import Place, dumps
 from pipelines.monitoring.tables import SourceError, s3_sources
@@ -121,7 +122,6 @@ def monitor_endpoint(ctx: Any, name: str, options: RunOptions, console: Console)
 
 def endpoint_drift(args: argparse.Namespace, console: Console) -> int:
     from pipelines.commands._common import open_context
-    from pipelines.monitoring.cli import human_lines
 
     ctx = open_context(args, console)
     options = RunOptions(
@@ -192,7 +192,7 @@ def _here(
             settings=settings,
             window=window,
             place=place,
-            progress=lambda m: console.progress(Event("monitor", m)),
+            progress=emitter(console),
         )
         data = ep.metric_data(
             spec.endpoint_name, variant, run.result.to_json(), ep.metric_time(window)

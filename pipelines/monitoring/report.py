@@ -318,15 +318,7 @@ def _numeric_chart(ax: Any, ref: NumericBaseline, cur: NumericSummary | None) ->
         ax.stairs(shares, edges, color=colour, linewidth=1.2)
         drawn = True
     if not values.size:
-        ax.text(
-            0.99,
-            0.95,
-            "no values in the window",
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            color="#666666",
-        )
+        _note_no_window_values(ax)
     if drawn:
         ax.set_ylim(bottom=0)
         _legend(ax)
@@ -360,15 +352,7 @@ def _categorical_chart(ax: Any, ref: CategoricalBaseline, cur: CategoricalSummar
         shares = [c / total for c in counts] if total else [0.0] * len(counts)
         ax.bar(x + offset, shares, width, color=colour, label=label)
     if not current:
-        ax.text(
-            0.99,
-            0.95,
-            "no values in the window",
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            color="#666666",
-        )
+        _note_no_window_values(ax)
     ax.set_xticks(
         x,
         labels,
@@ -387,6 +371,18 @@ def _legend(ax: Any) -> None:
 
 def _cut(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+
+
+def _note_no_window_values(ax: Any) -> None:
+    ax.text(
+        0.99,
+        0.95,
+        "no values in the window",
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        color="#666666",
+    )
 
 
 def _empty(ax: Any, message: str) -> None:
